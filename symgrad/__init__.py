@@ -1,0 +1,29 @@
+"""symgrad: a symbol-to-symbol differentiation compiler.
+
+Expressions (text, Python builders or sympy) become a static graph G; ``gradients`` appends
+derivative nodes (Algorithms 5 and 6 of the seeds) and returns a graph B; ``evaluate`` runs any
+graph on numpy inputs; graphs export to sympy, networkx, DOT and readable text.
+"""
+
+from .errors import GradientError, InputError, ParseError, ShapeError, SymgradError
+from .ir import Graph, Node
+from .ops import const, var
+from .ops.arith import add, div, mul, neg, sub
+from .ops.elementwise import (abs_ as abs, cast, cos, exp, expm1, greater, heaviside, less, log,
+                              log1p, maximum, minimum, pow_ as pow, relu, sigmoid, sign, sin,
+                              softplus, sqrt, square, tan, tanh, where)
+from .ops.shape import broadcast_to, concatenate, reshape, stack
+from .autodiff import gradients, hessian, jacobian
+from .evaluate import compile, evaluate
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SymgradError", "ParseError", "ShapeError", "GradientError", "InputError",
+    "Graph", "Node", "var", "const",
+    "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "sin", "cos", "tan", "tanh",
+    "sigmoid", "relu", "abs", "sign", "square", "softplus", "log1p", "expm1", "maximum",
+    "minimum", "where", "greater", "less", "heaviside", "cast",
+    "broadcast_to", "concatenate", "reshape", "stack",
+    "gradients", "jacobian", "hessian", "evaluate", "compile",
+]

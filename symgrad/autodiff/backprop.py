@@ -1,0 +1,199 @@
+"""gradients(): symbol-to-symbol reverse mode, Algorithms 5 and 6 of the seeds, iteratively.
+
+Algorithm 5 (outer skeleton)  -> ``gradients`` and ``prune``:
+    G' = nodes that are ancestors of z and descendants of the targets T (through edges that
+    carry a gradient); run build_grad; return the grad table restricted to T.
+Algorithm 6 (build_grad)      -> ``build_grad``:
+    for V in G' in reverse topological order (so every consumer C of V is done before V):
+        for C in get_consumers(V, G'):  D = grad_table[C];  G_i = C.op.bprop(inputs(C), V, D)
+        grad_table[V] = sum_i G_i       (the sum and its terms are new graph nodes)
+The recursion of the seeds' build_grad is replaced by the reverse topological loop: when the
+loop reaches V, every grad_table[C] it needs is already there. No number is computed.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..errors import GradientError, ShapeError, SymgradError
+from ..ir import Graph, Node, toposort
+from ..ir.types import is_float
+from ..ops.arith import add
+from ..ops.elementwise import cast
+from ..ops.shape import broadcast_to, sum_to
+from ..ops._define import const, lift
+
+
+def gradients(f, wrt: Sequence, grad_output=None, disconnected: str = "zero") -> Graph:
+    """Derivative graph B of f with respect to each node or input name in ``wrt``.
+
+    ``B.outputs[k]`` is df/dwrt[k] with the shape and dtype of ``wrt[k]``; B holds f's nodes
+    plus the appended derivative nodes. ``grad_output`` (f's shape) gives the vector-Jacobian
+    product for non-scalar f. A ``wrt`` that f does not depend on differentiably gets zeros
+    (``disconnected="zero"``) or raises GradientError (``disconnected="raise"``).
+
+    >>> import symgrad as sg
+    >>> x, y = sg.var("x"), sg.var("y")
+    >>> B = sg.gradients(x * y + sg.sin(x), ["x", "y"])
+    >>> [float(v) for v in sg.evaluate(B, {"x": 0.0, "y": 2.0})]
+    [3.0, 0.0]
+    """
+    graph = as_single_output(f, "gradients")
+    z = graph.outputs[0]
+    targets = resolve_wrt(graph, wrt)
+    if disconnected not in ("zero", "raise"):
+        raise SymgradError(f"gradients: disconnected must be 'zero' or 'raise', got "
+                           f"{disconnected!r}")
+    grad_table = build_grad(z, seed_of(z, grad_output), targets)
+    outputs = []
+    for w in targets:
+        grad = grad_table.get(w)
+        if grad is None:
+            if disconnected == "raise":
+                raise GradientError(f"gradients: the output does not depend on {describe(w)} "
+                                    f"through any differentiable path (dependence through "
+                                    f"comparisons, sign, where conditions or int inputs does "
+                                    f"not count); use disconnected='zero' to get zeros")
+            grad = zeros_like(w)
+        outputs.append(grad)
+    return Graph(outputs, inputs_with(graph, targets), _keep=graph.outputs, _forward=graph)
+
+
+def inputs_with(graph: Graph, targets) -> tuple:
+    """The graph's inputs followed by the input targets it does not use."""
+    extra = [w for w in targets if w.is_input and w not in graph.inputs]
+    return graph.inputs + tuple(dict.fromkeys(extra))
+
+
+def build_grad(z: Node, seed: Node, targets: Sequence[Node], observer=None) -> dict:
+    """Algorithms 5 and 6: the grad table {node: gradient node} for the nodes of G'.
+
+    ``observer`` (optional) is told each step, for ``explain``: ``pruned(G')``, then for each V
+    ``contribution(V, C, position, D, G_i)`` and ``stored(V, grad)``.
+    """
+    G_prime = prune(z, targets)                        # Algorithm 5, step 1
+    if observer is not None:
+        observer.pruned(G_prime)
+    consumers = get_consumers(G_prime)
+    grad_table = {z: seed} if G_prime else {}
+    for V in reversed(G_prime[:-1]):                  # Algorithm 6 for every V, outputs first
+        terms = []
+        for C, position in consumers[V]:
+            D = grad_table.get(C)
+            if D is None:                             # C's gradient is structurally zero
+                continue
+            rule = C.op.rule(position)
+            G_i = rule(D, C, *C.inputs, **dict(C.params)) if C.params else rule(D, C, *C.inputs)
+            if G_i is None:
+                continue
+            G_i = fit_to(G_i, V)
+            if observer is not None:
+                observer.contribution(V, C, position, D, G_i)
+            terms.append(G_i)
+        if terms:
+            grad = terms[0]
+            for term in terms[1:]:                    # G <- sum_i G^(i)
+                grad = add(grad, term)
+            grad_table[V] = grad
+            if observer is not None:
+                observer.stored(V, grad)
+    return grad_table
+
+
+def prune(z: Node, targets: Sequence[Node]) -> list:
+    """G': the ancestors of z that are descendants of a target along differentiable edges, in
+    topological order (z last when z is reachable). Cost: the ancestors of z, once each."""
+    order = toposort([z])
+    reached = {t for t in targets if is_float(t.dtype)}
+    G_prime = []
+    for node in order:
+        if node not in reached:
+            if not is_float(node.dtype) or not any(
+                    parent in reached and node.op.rule(i) is not None
+                    for i, parent in enumerate(node.inputs)):
+                continue
+            reached.add(node)
+        G_prime.append(node)
+    if not G_prime or G_prime[-1] is not z:
+        return []
+    return G_prime
+
+
+def get_consumers(G_prime: list) -> dict:
+    """get_consumers(V, G') of the seeds for every V: the (consumer, input position) pairs."""
+    members = set(G_prime)
+    table = {V: [] for V in G_prime}
+    for C in G_prime:
+        for position, V in enumerate(C.inputs):
+            if V in members and C.op.rule(position) is not None:
+                table[V].append((C, position))
+    return table
+
+
+def fit_to(grad: Node, V: Node) -> Node:
+    """A contribution brought to V's shape (summing broadcast axes) and V's dtype."""
+    if grad.shape != V.shape:
+        grad = sum_to(grad, V.shape)
+    if grad.dtype != V.dtype:
+        grad = cast(grad, dtype=V.dtype)
+    return grad
+
+
+def zeros_like(w: Node) -> Node:
+    return broadcast_to(const(0, dtype=w.dtype), w.shape)
+
+
+def seed_of(z: Node, grad_output) -> Node:
+    """dz/dz = 1 for a scalar z, or the given grad_output (which must have z's shape)."""
+    if not is_float(z.dtype):
+        raise GradientError(f"gradients: the output has dtype {z.dtype}, which is not "
+                            f"differentiable")
+    if grad_output is None:
+        if z.shape != ():
+            raise GradientError(f"gradients: the output has shape {z.shape}, not a scalar; pass "
+                                f"grad_output= (an array of that shape) for a vector-Jacobian "
+                                f"product, or use sg.jacobian")
+        return const(1, dtype=z.dtype)
+    seed = lift(grad_output, z.dtype)
+    if not isinstance(grad_output, Node) and seed.dtype != z.dtype:
+        seed = const(seed.value, dtype=z.dtype)
+    if seed.shape != z.shape:
+        raise ShapeError(f"gradients: grad_output has shape {seed.shape} but the output has shape "
+                         f"{z.shape}; they must be equal")
+    return fit_to(seed, z)
+
+
+def as_single_output(f, who: str) -> Graph:
+    if isinstance(f, Node):
+        return Graph(f)
+    if not isinstance(f, Graph):
+        raise SymgradError(f"{who}: f must be a Graph or a node, got {type(f).__name__}")
+    if len(f.outputs) != 1:
+        raise GradientError(f"{who}: the graph has {len(f.outputs)} outputs; select one with "
+                            f"G[i]")
+    return f
+
+
+def resolve_wrt(graph: Graph, wrt) -> list:
+    """Nodes for the entries of ``wrt`` (nodes, or names of the graph's inputs)."""
+    if isinstance(wrt, (str, Node)):
+        wrt = [wrt]
+    by_name = {v.name: v for v in graph.inputs}
+    targets = []
+    for w in wrt:
+        if isinstance(w, str):
+            if w not in by_name:
+                known = ", ".join(by_name) or "none"
+                raise GradientError(f"gradients: {w!r} is not an input of f (its inputs: {known})")
+            w = by_name[w]
+        elif not isinstance(w, Node):
+            raise GradientError(f"gradients: wrt entries must be nodes or input names, got {w!r}")
+        if not is_float(w.dtype):
+            raise GradientError(f"gradients: cannot differentiate with respect to {describe(w)} "
+                                f"of dtype {w.dtype}; only float inputs are differentiable")
+        targets.append(w)
+    return targets
+
+
+def describe(w: Node) -> str:
+    return f"input {w.name!r}" if w.is_input else f"node {w!r}"

@@ -1,0 +1,130 @@
+"""Graph: frozen outputs, inputs and a deterministic topological node listing."""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from ..errors import InputError, ShapeError, SymgradError
+from .node import Node
+from .printing import format_graph, node_label
+from .traversal import toposort
+
+
+class Graph:
+    """A static computational graph: the nodes its outputs need, in topological order.
+
+    ``Graph(outputs, inputs=None)`` freezes the graph of ``outputs`` (a node or a sequence of
+    nodes). ``inputs`` defaults to the input nodes in order of first appearance in the listing;
+    given explicitly (nodes or names) it must cover every input the outputs use.
+
+    >>> import symgrad as sg
+    >>> x, y = sg.var("x"), sg.var("y")
+    >>> G = sg.Graph(x * y + sg.sin(x))
+    >>> [v.name for v in G.inputs], len(G)
+    (['x', 'y'], 5)
+    """
+
+    __slots__ = ("outputs", "inputs", "nodes", "forward", "_index")
+
+    def __init__(self, outputs, inputs: Sequence | None = None, *, _keep: Iterable = (),
+                 _forward: "Graph | None" = None):
+        outputs = (outputs,) if isinstance(outputs, Node) else tuple(outputs)
+        if not outputs:
+            raise SymgradError("Graph needs at least one output node")
+        for out in outputs:
+            if not isinstance(out, Node):
+                raise SymgradError(f"Graph outputs must be symgrad nodes, got {type(out).__name__}"
+                                   f" ({out!r}); wrap numbers with sg.const")
+        self.outputs: tuple = outputs
+        self.nodes: tuple = tuple(toposort((*_keep, *outputs)))
+        self.forward = _forward  # for a derivative graph B: the graph G it was built from
+        self._index = None
+        used = _check_inputs(self.nodes)
+        if inputs is None:
+            self.inputs: tuple = tuple(used)
+        else:
+            self.inputs = _resolve_inputs(inputs, used)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __getitem__(self, i: int) -> "Graph":
+        """The graph of output ``i`` alone (same nodes and inputs, one output)."""
+        return Graph(self.outputs[i], self.inputs)
+
+    def __iter__(self):
+        raise TypeError("a Graph is not iterable; use G.outputs, G.nodes or G[i]")
+
+    def index(self, node: Node) -> int:
+        """Position of ``node`` in the listing (``%i`` in ``str(G)``)."""
+        if self._index is None:
+            self._index = {n: i for i, n in enumerate(self.nodes)}
+        return self._index[node]
+
+    @property
+    def output(self) -> Node:
+        """The single output; raises if there are several."""
+        if len(self.outputs) != 1:
+            raise SymgradError(f"graph has {len(self.outputs)} outputs; select one with G[i]")
+        return self.outputs[0]
+
+    def __str__(self) -> str:
+        return format_graph(self)
+
+    def __repr__(self) -> str:
+        names = ", ".join(v.name for v in self.inputs)
+        return f"<Graph ({names}) -> {len(self.outputs)} output(s), {len(self.nodes)} nodes>"
+
+    def to_networkx(self):
+        """A ``networkx.DiGraph``: one vertex per node (attributes op, shape, dtype), edges
+        parent → child."""
+        import networkx as nx  # imported here so that `import symgrad` stays light
+
+        dg = nx.DiGraph()
+        for i, node in enumerate(self.nodes):
+            dg.add_node(i, op=node.op.name, shape=node.shape, dtype=node.dtype,
+                        label=node_label(node), output=node in self.outputs)
+        for i, node in enumerate(self.nodes):
+            for parent in node.inputs:
+                dg.add_edge(self.index(parent), i)
+        return dg
+
+
+def _check_inputs(nodes) -> list:
+    used, by_name = [], {}
+    for node in nodes:
+        if node.is_input:
+            other = by_name.setdefault(node.name, node)
+            if other is not node:
+                raise ShapeError(f"input {node.name!r} is used with two types: shape "
+                                 f"{other.shape} dtype {other.dtype} and shape {node.shape} dtype "
+                                 f"{node.dtype}; give each input one shape and dtype")
+            used.append(node)
+    return used
+
+
+def _resolve_inputs(inputs, used) -> tuple:
+    if isinstance(inputs, (Node, str)):
+        inputs = (inputs,)
+    by_name = {v.name: v for v in used}
+    resolved = []
+    for item in inputs:
+        if isinstance(item, str):
+            if item not in by_name:
+                raise InputError(f"input {item!r} is not used by the outputs; to add an unused "
+                                 f"input pass the node sg.var({item!r}, ...) instead of its name")
+            item = by_name[item]
+        if not isinstance(item, Node) or not item.is_input:
+            raise InputError(f"Graph inputs must be input nodes (sg.var) or names, got {item!r}")
+        if item.name in by_name and by_name[item.name] is not item:
+            raise ShapeError(f"input {item.name!r} is given with shape {item.shape} dtype "
+                             f"{item.dtype} but the graph uses shape {by_name[item.name].shape} "
+                             f"dtype {by_name[item.name].dtype}")
+        resolved.append(item)
+    if len({v.name for v in resolved}) != len(resolved):
+        raise InputError("Graph inputs name the same input twice")
+    missing = [v.name for v in used if v not in resolved]
+    if missing:
+        raise InputError(f"Graph inputs miss {', '.join(map(repr, missing))}, which the outputs "
+                         f"use; add them to inputs (or leave inputs=None to take them all)")
+    return tuple(resolved)

@@ -1,0 +1,150 @@
+"""Node: an immutable, interned vertex of a static graph, with Python operator sugar."""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from ..errors import SymgradError
+from .opdef import REGISTRY, OpDef
+
+# Structural interning: one live Node per (op, params, inputs). Inputs hash by identity, so
+# the key is built in O(arity) with no recursion, and equal subexpressions share one node.
+_TABLE: "weakref.WeakValueDictionary[tuple, Node]" = weakref.WeakValueDictionary()
+
+
+class ConstValue:
+    """A constant's numpy array, hashable by dtype, shape and bytes (so constants intern)."""
+
+    __slots__ = ("array", "_key")
+
+    def __init__(self, array: np.ndarray):
+        array = np.array(array, copy=True)
+        array.flags.writeable = False
+        self.array = array
+        self._key = (array.dtype.str, array.shape, array.tobytes())
+
+    def __hash__(self):
+        return hash(self._key)
+
+    def __eq__(self, other):
+        return isinstance(other, ConstValue) and self._key == other._key
+
+    def __repr__(self):
+        return repr(self.array.item() if self.array.ndim == 0 else self.array)
+
+
+class Node:
+    """One value of a static graph: ``op`` applied to ``inputs`` with ``params``.
+
+    Nodes are made only through ``intern`` (ops call it), never mutated, and compared by
+    identity: two nodes are equal exactly when they are the same object, which interning makes
+    the same as being structurally equal. ``shape`` is a static tuple, ``dtype`` a name.
+    """
+
+    __slots__ = ("op", "inputs", "params", "shape", "dtype", "__weakref__")
+    __array_ufunc__ = None  # make numpy defer to our reflected operators
+
+    op: OpDef
+    inputs: tuple
+    params: tuple
+    shape: tuple
+    dtype: str
+
+    # -- introspection ------------------------------------------------------------------------
+    @property
+    def name(self) -> str | None:
+        """The input's name for an input node, else None."""
+        return self.params[0][1] if self.op.name == "var" else None
+
+    @property
+    def kwargs(self) -> dict:
+        return dict(self.params)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    @property
+    def is_input(self) -> bool:
+        return self.op.name == "var"
+
+    @property
+    def is_const(self) -> bool:
+        return self.op.name == "const"
+
+    @property
+    def value(self) -> np.ndarray:
+        """A constant's value (read-only array)."""
+        if not self.is_const:
+            raise SymgradError(f"{self!r} is not a constant")
+        return self.params[0][1].array
+
+    def __repr__(self) -> str:
+        if self.is_input:
+            return f"var({self.name!r}, shape={self.shape}, dtype={self.dtype!r})"
+        if self.is_const:
+            return f"const({self.params[0][1]!r}, dtype={self.dtype!r})"
+        return f"<{self.op.name} node shape={self.shape} dtype={self.dtype}>"
+
+    def __bool__(self):
+        raise SymgradError("a symgrad Node has no truth value: it is symbolic. Use sg.where "
+                           "with sg.greater / sg.less for conditions")
+
+    def __iter__(self):
+        raise TypeError("a symgrad Node is not iterable; index it with x[i]")
+
+    # -- operator sugar: every operator is a registered builder -----------------------------
+    def _f(name):
+        def method(self, *args):
+            return REGISTRY.functions[name](self, *args)
+        method.__name__ = name
+        return method
+
+    def _r(name):
+        def method(self, other):
+            return REGISTRY.functions[name](other, self)
+        method.__name__ = "r" + name
+        return method
+
+    __add__, __radd__ = _f("add"), _r("add")
+    __sub__, __rsub__ = _f("sub"), _r("sub")
+    __mul__, __rmul__ = _f("mul"), _r("mul")
+    __truediv__, __rtruediv__ = _f("div"), _r("div")
+    __pow__, __rpow__ = _f("pow"), _r("pow")
+    __matmul__, __rmatmul__ = _f("matmul"), _r("matmul")
+    __neg__ = _f("neg")
+    __gt__, __lt__ = _f("greater"), _f("less")
+    __getitem__ = _f("getitem")
+    del _f, _r
+
+    def __pos__(self):
+        return self
+
+    @property
+    def T(self) -> "Node":
+        return REGISTRY.functions["transpose"](self)
+
+    __hash__ = object.__hash__
+    __eq__ = object.__eq__
+
+
+def intern(op: OpDef, inputs: tuple, params: tuple = ()) -> Node:
+    """The node ``op(*inputs, **dict(params))``: the existing one if built before, else a new one
+    whose shape and dtype come from ``op.infer`` (which raises ShapeError on a mismatch)."""
+    key = (op, params, inputs)
+    node = _TABLE.get(key)
+    if node is None:
+        shape, dtype = op.infer(*inputs, **dict(params)) if params else op.infer(*inputs)
+        node = object.__new__(Node)
+        node.op, node.inputs, node.params, node.shape, node.dtype = op, inputs, params, shape, dtype
+        _TABLE[key] = node
+    return node

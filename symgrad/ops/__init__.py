@@ -1,0 +1,14 @@
+"""Layer 2: every primitive op (OpDef) and public builder, registered once and then frozen."""
+
+from ..ir import REGISTRY
+from . import arith, elementwise, shape
+from ._define import const, define_op, lift, public, var
+
+for _fn in shape.FUNCTIONS:
+    REGISTRY.add_function(_fn.__name__, _fn)
+REGISTRY.add_function("var", var)
+REGISTRY.add_function("const", const)
+REGISTRY.freeze()
+
+__all__ = ["REGISTRY", "arith", "elementwise", "shape", "const", "var", "define_op", "lift",
+           "public"]

@@ -1,0 +1,168 @@
+"""How ops are defined and applied: define_op, constant lifting, folding, shared type rules."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..errors import ShapeError, SymgradError
+from ..ir import REGISTRY, ConstValue, Node, OpDef, intern
+from ..ir.types import broadcast_shapes, check_dtype, check_shape, float_of, promote
+
+FOLD_LIMIT = 1 << 16  # constant subexpressions up to this many elements are folded at build time
+
+
+# -- leaves ---------------------------------------------------------------------------------------
+def _leaf_forward(*_args, **_params):
+    raise SymgradError("inputs and constants are loaded by the evaluator, not computed")
+
+
+VAR = REGISTRY.add_op(OpDef("var", infer=lambda *, name, shape, dtype: (shape, dtype),
+                            forward=_leaf_forward, bprop=(), sympy=None,
+                            doc="an input, identified by its name"))
+CONST = REGISTRY.add_op(OpDef("const", infer=lambda *, value: (value.array.shape,
+                                                               value.array.dtype.name),
+                              forward=_leaf_forward, bprop=(), sympy=None, doc="a constant"))
+
+
+def var(name: str, shape=(), dtype: str = "float64") -> Node:
+    """An input node. The same name, shape and dtype always give the same node.
+
+    >>> import symgrad as sg
+    >>> sg.var("W", shape=(3, 4)).shape
+    (3, 4)
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise SymgradError(f"input name must be an identifier string, got {name!r}")
+    dtype = check_dtype(dtype, ("float64", "float32", "int64"))
+    return intern(VAR, (), (("name", name), ("shape", check_shape(shape)), ("dtype", dtype)))
+
+
+def const(value, dtype: str | None = None) -> Node:
+    """A constant node from a Python number or array; Python numbers become float64 unless
+    ``dtype`` says otherwise, arrays keep their dtype (ints as int64, bools as bool).
+
+    >>> import symgrad as sg
+    >>> sg.const(2.5).dtype, sg.const([1, 2]).dtype
+    ('float64', 'int64')
+    """
+    if isinstance(value, Node):
+        if dtype is not None and value.dtype != dtype:
+            raise ShapeError(f"const: node of dtype {value.dtype} cannot be made {dtype}")
+        return value
+    if dtype is None:
+        if isinstance(value, bool):
+            dtype = "bool"
+        elif isinstance(value, numbers.Number) and not isinstance(value, np.generic):
+            dtype = "float64"
+    try:
+        array = np.asarray(value)
+    except Exception as exc:
+        raise SymgradError(f"const: cannot make a constant of {value!r}: {exc}") from None
+    if dtype is None:
+        kind = array.dtype.kind
+        if kind == "b":
+            dtype = "bool"
+        elif kind in "iu":
+            dtype = "int64"
+        elif kind == "f":
+            dtype = array.dtype.name if array.dtype.name in ("float32", "float64") else "float64"
+        else:
+            raise SymgradError(f"const: value {value!r} is not numeric (dtype {array.dtype})")
+    dtype = check_dtype(dtype)
+    if array.dtype.kind not in "biuf":
+        raise SymgradError(f"const: value {value!r} is not numeric")
+    return intern(CONST, (), (("value", ConstValue(array.astype(dtype, copy=False))),))
+
+
+def lift(value, like: str | None) -> Node:
+    """A node for an operand: Python numbers take the dtype ``like`` of the other operands."""
+    if isinstance(value, Node):
+        return value
+    if like is not None and isinstance(value, numbers.Number) and not isinstance(value, np.generic):
+        if isinstance(value, bool):
+            return const(value)
+        if like in ("float32", "float64"):
+            return const(value, like)
+        if isinstance(value, numbers.Integral) and like == "int64":
+            return const(value, "int64")
+        return const(value, "float64")
+    return const(value)
+
+
+# -- applying an op -------------------------------------------------------------------------------
+def apply(op: OpDef, args: tuple, params: dict | None = None) -> Node:
+    """Build ``op(*args, **params)``: lift constants, apply identities, fold, intern."""
+    if not all(isinstance(a, Node) for a in args):
+        nodes = [a.dtype for a in args if isinstance(a, Node)]
+        like = promote(*nodes) if nodes else None
+        args = tuple(lift(a, like) for a in args)
+    arity = None if callable(op.bprop) else len(op.bprop)
+    if arity is not None and len(args) != arity:
+        raise SymgradError(f"{op.name} takes {arity} argument(s), got {len(args)}")
+    items = tuple(sorted(params.items())) if params else ()
+    if op.simplify is not None:
+        simpler = op.simplify(*args, **params) if params else op.simplify(*args)
+        if simpler is not None:
+            return simpler
+    if args and all(a.is_const for a in args):
+        return _fold(op, args, items)
+    return intern(op, args, items)
+
+
+def _fold(op: OpDef, args: tuple, items: tuple) -> Node:
+    node = intern(op, args, items)  # infers (and checks) the type
+    if node.size > FOLD_LIMIT:
+        return node
+    with np.errstate(all="ignore"):
+        value = op.forward(*(a.value for a in args), **dict(items))
+    return const(np.asarray(value).astype(node.dtype, copy=False))
+
+
+def define_op(name: str, *, infer, forward, bprop, sympy, simplify=None, public: bool = True,
+              elementwise: bool = False, doc: str = "") -> OpDef:
+    """Register a primitive op; unless ``public`` is False its builder is also the public
+    function of the same name (``sg.<name>``, callable from parsed text)."""
+    op = OpDef(name, infer, forward, bprop, sympy, simplify, elementwise, doc)
+    op.build = lambda *args, **params: apply(op, args, params)
+    REGISTRY.add_op(op)
+    if public:
+        REGISTRY.add_function(name, op)
+    return op
+
+
+def public(fn):
+    """Register a composite builder (a plain function of other ops) as a public function."""
+    REGISTRY.add_function(fn.__name__.rstrip("_"), fn)
+    return fn
+
+
+# -- shared type rules ----------------------------------------------------------------------------
+def elementwise(name: str, real: bool = False):
+    """Type rule of an elementwise op: broadcast shapes, promote dtypes (to a float if ``real``)."""
+    def infer(*inputs, **_params):
+        shape = broadcast_shapes(name, *(x.shape for x in inputs))
+        dtype = promote(*(x.dtype for x in inputs))
+        if dtype == "bool" and not real:
+            dtype = "int64" if name not in ("maximum", "minimum") else "bool"
+        return shape, float_of(dtype) if real else dtype
+    return infer
+
+
+def comparison(name: str):
+    def infer(a, b):
+        return broadcast_shapes(name, a.shape, b.shape), "bool"
+    return infer
+
+
+def is_value(node: Node, number: float) -> bool:
+    """True when ``node`` is a constant whose every element equals ``number``."""
+    return node.is_const and node.size > 0 and bool(np.all(node.value == number))
+
+
+def same_type(node: Node, *others: Node) -> bool:
+    """True when replacing an op by ``node`` keeps the op's shape and dtype."""
+    shape = broadcast_shapes("identity", node.shape, *(o.shape for o in others))
+    dtype = promote(node.dtype, *(o.dtype for o in others))
+    return shape == node.shape and dtype == node.dtype

@@ -1,0 +1,70 @@
+"""Arithmetic: add sub mul div neg, with the construction-time identities that never change a
+value (x+0, x*1, x/1, --x; never x*0, which is NaN for x = inf)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._define import define_op, elementwise, is_value, same_type
+
+
+def _add_identity(a, b):
+    if is_value(b, 0) and same_type(a, b):
+        return a
+    if is_value(a, 0) and same_type(b, a):
+        return b
+    return None
+
+
+def _sub_identity(a, b):
+    if is_value(b, 0) and same_type(a, b):
+        return a
+    if is_value(a, 0) and same_type(b, a):
+        return neg(b)
+    return None
+
+
+def _mul_identity(a, b):
+    for x, y in ((a, b), (b, a)):
+        if is_value(y, 1) and same_type(x, y):
+            return x
+        if is_value(y, -1) and same_type(x, y):
+            return neg(x)
+    return None
+
+
+def _div_identity(a, b):
+    return a if is_value(b, 1) and same_type(a, b) else None
+
+
+def _neg_identity(a):
+    return a.inputs[0] if a.op is neg else None
+
+
+add = define_op(
+    "add", infer=elementwise("add"), forward=np.add, elementwise=True,
+    bprop=(lambda g, out, a, b: g, lambda g, out, a, b: g),
+    sympy=lambda sp, a, b: a + b, simplify=_add_identity, doc="a + b")
+
+sub = define_op(
+    "sub", infer=elementwise("sub"), forward=np.subtract, elementwise=True,
+    bprop=(lambda g, out, a, b: g, lambda g, out, a, b: neg(g)),
+    sympy=lambda sp, a, b: a - b, simplify=_sub_identity, doc="a - b")
+
+mul = define_op(
+    "mul", infer=elementwise("mul"), forward=np.multiply, elementwise=True,
+    bprop=(lambda g, out, a, b: mul(g, b), lambda g, out, a, b: mul(g, a)),
+    sympy=lambda sp, a, b: a * b, simplify=_mul_identity, doc="a * b")
+
+div = define_op(
+    "div", infer=elementwise("div", real=True), forward=np.true_divide, elementwise=True,
+    bprop=(lambda g, out, a, b: div(g, b),
+           lambda g, out, a, b: neg(div(mul(g, out), b))),          # d(a/b)/db = -(a/b)/b
+    sympy=lambda sp, a, b: a / b, simplify=_div_identity, doc="a / b")
+
+neg = define_op(
+    "neg", infer=elementwise("neg"), forward=np.negative, elementwise=True,
+    bprop=(lambda g, out, a: neg(g),),
+    sympy=lambda sp, a: -a, simplify=_neg_identity, doc="-a")
+
+OPS = (add, sub, mul, div, neg)

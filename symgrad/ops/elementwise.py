@@ -1,0 +1,140 @@
+"""Elementwise functions: pow and the transcendental, piecewise and comparison ops.
+
+Non-smooth points follow one policy (API §2): relu'(0) = 0, abs'(0) = 0, sign' = 0, and
+maximum/minimum split the gradient evenly between tied arguments. The kinks are expressed with
+``heaviside(x, at0)`` so that they export to sympy as ``Heaviside(x, at0)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..ir.types import broadcast_shapes, float_of, promote
+from ._define import comparison, define_op, elementwise, is_value, public, same_type
+from .arith import add, div, mul, neg, sub
+
+
+def _pow_forward(a, b):
+    if np.asarray(a).dtype.kind != "f" and np.asarray(b).dtype.kind != "f":
+        a = np.asarray(a, dtype="float64")
+    return np.power(a, b)
+
+
+def _unary(name, forward, rule, sympy, real=True, doc=""):
+    return define_op(name, infer=elementwise(name, real=real), forward=forward, elementwise=True,
+                     bprop=(rule,), sympy=sympy, doc=doc)
+
+
+def _sigmoid(x):
+    return np.exp(-np.logaddexp(0, -x))   # never overflows, exact in both tails
+
+
+pow_ = define_op(
+    "pow", infer=elementwise("pow", real=True), forward=_pow_forward, elementwise=True,
+    bprop=(lambda g, out, a, b: mul(g, mul(b, pow_(a, sub(b, 1)))),
+           lambda g, out, a, b: mul(g, mul(out, log(a)))),    # built only for a variable exponent
+    sympy=lambda sp, a, b: a ** b,
+    simplify=lambda a, b: a if is_value(b, 1) and same_type(a, b) else None, doc="a ** b")
+
+exp = _unary("exp", np.exp, lambda g, out, x: mul(g, out), lambda sp, x: sp.exp(x), doc="e**x")
+log = _unary("log", np.log, lambda g, out, x: div(g, x), lambda sp, x: sp.log(x),
+             doc="natural logarithm")
+sqrt = _unary("sqrt", np.sqrt, lambda g, out, x: div(g, mul(2, out)), lambda sp, x: sp.sqrt(x))
+sin = _unary("sin", np.sin, lambda g, out, x: mul(g, cos(x)), lambda sp, x: sp.sin(x))
+cos = _unary("cos", np.cos, lambda g, out, x: neg(mul(g, sin(x))), lambda sp, x: sp.cos(x))
+tan = _unary("tan", np.tan, lambda g, out, x: mul(g, add(1, mul(out, out))),
+             lambda sp, x: sp.tan(x))
+tanh = _unary("tanh", np.tanh, lambda g, out, x: mul(g, sub(1, mul(out, out))),
+              lambda sp, x: sp.tanh(x))
+sigmoid = _unary("sigmoid", _sigmoid, lambda g, out, x: mul(g, mul(out, sub(1, out))),
+                 lambda sp, x: 1 / (1 + sp.exp(-x)), doc="1 / (1 + exp(-x)), overflow-free")
+softplus = _unary("softplus", lambda x: np.logaddexp(0, x),
+                  lambda g, out, x: mul(g, sigmoid(x)),
+                  lambda sp, x: sp.log(1 + sp.exp(x)), doc="log(1 + exp(x)), overflow-free")
+log1p = _unary("log1p", np.log1p, lambda g, out, x: div(g, add(1, x)),
+               lambda sp, x: sp.log(1 + x))
+expm1 = _unary("expm1", np.expm1, lambda g, out, x: mul(g, add(out, 1)),
+               lambda sp, x: sp.exp(x) - 1)
+
+heaviside = define_op(
+    "heaviside", infer=elementwise("heaviside", real=True), elementwise=True,
+    forward=lambda x, *, at0: np.heaviside(x, at0),
+    bprop=(None,),
+    sympy=lambda sp, x, *, at0: sp.Heaviside(x, sp.nsimplify(at0)),
+    doc="step function: 0 for x < 0, at0 for x = 0, 1 for x > 0 (derivative 0, no path)")
+
+
+def _step(x, at0):
+    return heaviside(x, at0=float(at0))
+
+
+relu = _unary("relu", lambda x: np.maximum(x, 0), lambda g, out, x: mul(g, _step(x, 0)),
+              lambda sp, x: sp.Max(0, x), real=False, doc="max(x, 0); relu'(0) = 0")
+abs_ = _unary("abs", np.abs, lambda g, out, x: mul(g, sign(x)), lambda sp, x: sp.Abs(x),
+              real=False, doc="|x|; abs'(0) = 0")
+sign = _unary("sign", np.sign, None, lambda sp, x: sp.sign(x), real=False,
+              doc="-1, 0 or 1; derivative 0 (no path)")
+
+maximum = define_op(
+    "maximum", infer=elementwise("maximum"), forward=np.maximum, elementwise=True,
+    bprop=(lambda g, out, a, b: mul(g, _step(sub(a, b), 0.5)),
+           lambda g, out, a, b: mul(g, _step(sub(b, a), 0.5))),      # ties split evenly
+    sympy=lambda sp, a, b: sp.Max(a, b), doc="elementwise max(a, b)")
+minimum = define_op(
+    "minimum", infer=elementwise("minimum"), forward=np.minimum, elementwise=True,
+    bprop=(lambda g, out, a, b: mul(g, _step(sub(b, a), 0.5)),
+           lambda g, out, a, b: mul(g, _step(sub(a, b), 0.5))),
+    sympy=lambda sp, a, b: sp.Min(a, b), doc="elementwise min(a, b)")
+
+greater = define_op("greater", infer=comparison("greater"), forward=np.greater, elementwise=True,
+                    bprop=(None, None), sympy=lambda sp, a, b: sp.StrictGreaterThan(a, b),
+                    doc="a > b (bool, not differentiable)")
+less = define_op("less", infer=comparison("less"), forward=np.less, elementwise=True,
+                 bprop=(None, None), sympy=lambda sp, a, b: sp.StrictLessThan(a, b),
+                 doc="a < b (bool, not differentiable)")
+
+
+def _where_infer(cond, a, b):
+    if cond.dtype != "bool":
+        raise ShapeError(f"where: the condition must be a comparison of dtype bool "
+                         f"(sg.greater / sg.less), got dtype {cond.dtype}")
+    if a.dtype == "bool" or b.dtype == "bool":
+        raise ShapeError("where: the branches must be numbers, not bool")
+    return broadcast_shapes("where", cond.shape, a.shape, b.shape), promote(a.dtype, b.dtype)
+
+
+def _where_simplify(cond, a, b):
+    return a if a is b and same_type(a, cond) else None
+
+
+where = define_op(
+    "where", infer=_where_infer, forward=np.where, elementwise=True,
+    bprop=(None,
+           lambda g, out, c, a, b: where(c, g, 0),
+           lambda g, out, c, a, b: where(c, 0, g)),
+    sympy=lambda sp, c, a, b: sp.Piecewise((a, c), (b, True)), simplify=_where_simplify,
+    doc="where(cond, a, b): a where cond holds, else b")
+
+
+def _cast_infer(x, *, dtype):
+    return x.shape, dtype
+
+
+cast = define_op(
+    "cast", infer=_cast_infer, elementwise=True,
+    forward=lambda x, *, dtype: np.asarray(x).astype(dtype),
+    bprop=(lambda g, out, x, *, dtype: cast(g, dtype=float_of(x.dtype)),),
+    sympy=lambda sp, x, *, dtype: x,
+    simplify=lambda x, *, dtype: x if x.dtype == dtype else None,
+    doc="x converted to another dtype")
+
+
+@public
+def square(x):
+    """x * x."""
+    return mul(x, x)
+
+
+OPS = (pow_, exp, log, sqrt, sin, cos, tan, tanh, sigmoid, softplus, log1p, expm1, heaviside,
+       relu, abs_, sign, maximum, minimum, greater, less, where, cast)
