@@ -14,7 +14,10 @@ from .ops.elementwise import (abs_ as abs, cast, cos, exp, expm1, greater, heavi
                               softplus, sqrt, square, tan, tanh, where)
 from .ops.shape import broadcast_to, concatenate, reshape, stack
 from .autodiff import gradients, hessian, jacobian
+from .autodiff.explain import explain
 from .evaluate import compile, evaluate
+from .export import draw, to_dot, to_sympy
+from .frontends import from_sympy, parse
 
 __version__ = "0.1.0"
 
@@ -25,5 +28,6 @@ __all__ = [
     "sigmoid", "relu", "abs", "sign", "square", "softplus", "log1p", "expm1", "maximum",
     "minimum", "where", "greater", "less", "heaviside", "cast",
     "broadcast_to", "concatenate", "reshape", "stack",
-    "gradients", "jacobian", "hessian", "evaluate", "compile",
+    "gradients", "jacobian", "hessian", "explain", "evaluate", "compile",
+    "parse", "from_sympy", "to_sympy", "to_dot", "draw",
 ]

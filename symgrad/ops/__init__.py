@@ -1,7 +1,7 @@
 """Layer 2: every primitive op (OpDef) and public builder, registered once and then frozen."""
 
 from ..ir import REGISTRY
-from . import arith, elementwise, shape
+from . import arith, composite, elementwise, linalg, reduce, shape
 from ._define import const, define_op, lift, public, var
 
 for _fn in shape.FUNCTIONS:
@@ -10,5 +10,5 @@ REGISTRY.add_function("var", var)
 REGISTRY.add_function("const", const)
 REGISTRY.freeze()
 
-__all__ = ["REGISTRY", "arith", "elementwise", "shape", "const", "var", "define_op", "lift",
+__all__ = ["REGISTRY", "arith", "composite", "elementwise", "linalg", "reduce", "shape", "const", "var", "define_op", "lift",
            "public"]

@@ -1,0 +1,5 @@
+"""Graph → sympy (placeholder; being written)."""
+
+
+def to_sympy(graph, cse=False):
+    raise NotImplementedError("to_sympy is being written")

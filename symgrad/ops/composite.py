@@ -1,0 +1,3 @@
+"""Composites: softmax, log_softmax, logsumexp, cross_entropy (placeholder; being written)."""
+
+OPS = ()

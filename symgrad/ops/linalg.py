@@ -1,0 +1,3 @@
+"""Linear algebra: matmul (dot as a composite) (placeholder; being written)."""
+
+OPS = ()

@@ -1,0 +1,3 @@
+"""Reductions: sum, max (mean as a composite) (placeholder; being written)."""
+
+OPS = ()
