@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import weakref
+import sys
 
 import numpy as np
 
@@ -11,19 +11,25 @@ from .opdef import REGISTRY, OpDef
 
 # Structural interning: one live Node per (op, params, inputs). Inputs hash by identity, so
 # the key is built in O(arity) with no recursion, and equal subexpressions share one node.
-_TABLE: "weakref.WeakValueDictionary[tuple, Node]" = weakref.WeakValueDictionary()
+# A plain dict (a WeakValueDictionary costs ~40% of node creation); nodes nobody else holds
+# are dropped by ``_collect`` whenever the table has doubled, so memory follows live graphs.
+_TABLE: dict = {}
+_COLLECT_AT = [1 << 16]
 
 
 class ConstValue:
     """A constant's numpy array, hashable by dtype, shape and bytes (so constants intern)."""
 
-    __slots__ = ("array", "_key")
+    __slots__ = ("array", "uniform", "_key")
 
     def __init__(self, array: np.ndarray):
         array = np.array(array, copy=True)
         array.flags.writeable = False
         self.array = array
         self._key = (array.dtype.str, array.shape, array.tobytes())
+        first = array.flat[0].item() if array.size else None
+        # the one value every element has (None if they differ): cheap identity checks
+        self.uniform = first if array.size == 1 or (array.size and (array == first).all()) else None
 
     def __hash__(self):
         return hash(self._key)
@@ -43,7 +49,7 @@ class Node:
     the same as being structurally equal. ``shape`` is a static tuple, ``dtype`` a name.
     """
 
-    __slots__ = ("op", "inputs", "params", "shape", "dtype", "__weakref__")
+    __slots__ = ("op", "inputs", "params", "shape", "dtype")
     __array_ufunc__ = None  # make numpy defer to our reflected operators
 
     op: OpDef
@@ -147,4 +153,21 @@ def intern(op: OpDef, inputs: tuple, params: tuple = ()) -> Node:
         node = object.__new__(Node)
         node.op, node.inputs, node.params, node.shape, node.dtype = op, inputs, params, shape, dtype
         _TABLE[key] = node
+        if len(_TABLE) > _COLLECT_AT[0]:
+            _collect()
     return node
+
+
+def _collect() -> None:
+    """Drop the table's nodes that nothing outside it references.
+
+    Keys are visited newest first, so a dead consumer is removed before its inputs are checked
+    and a whole dead subgraph goes in one pass. A node held only by the table has reference
+    count 3 here: the table, the local name, and getrefcount's argument.
+    """
+    for key in reversed(list(_TABLE)):
+        node = _TABLE[key]
+        if sys.getrefcount(node) <= 3:
+            del _TABLE[key]
+        del node
+    _COLLECT_AT[0] = max(1 << 16, 2 * len(_TABLE))

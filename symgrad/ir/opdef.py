@@ -22,7 +22,7 @@ class OpDef:
               it maps numpy object arrays of sympy scalars to one.
     elementwise  True for ops that act element by element with numpy broadcasting
     simplify  optional construction-time identity ``(*inputs, **params) -> Node | None``
-    build     the public builder; calling the OpDef calls it
+    build     ``(op, args, params) -> Node``, set by the ops layer; calling the OpDef calls it
     """
 
     __slots__ = ("name", "infer", "forward", "bprop", "sympy", "simplify", "elementwise",
@@ -40,7 +40,7 @@ class OpDef:
         return self.bprop(position) if callable(self.bprop) else self.bprop[position]
 
     def __call__(self, *args, **params):
-        return self.build(*args, **params)
+        return self.build(self, args, params)
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"

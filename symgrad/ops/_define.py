@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -76,28 +77,42 @@ def const(value, dtype: str | None = None) -> Node:
     return intern(CONST, (), (("value", ConstValue(array.astype(dtype, copy=False))),))
 
 
+_LIFTED: dict = {}  # (number, sign, dtype) -> const node: rules lift the same few numbers often
+
+
 def lift(value, like: str | None) -> Node:
     """A node for an operand: Python numbers take the dtype ``like`` of the other operands."""
     if isinstance(value, Node):
         return value
-    if like is not None and isinstance(value, numbers.Number) and not isinstance(value, np.generic):
-        if isinstance(value, bool):
-            return const(value)
+    if (like is not None and isinstance(value, (int, float)) and not isinstance(value, bool)
+            and not isinstance(value, np.generic)):
         if like in ("float32", "float64"):
-            return const(value, like)
-        if isinstance(value, numbers.Integral) and like == "int64":
-            return const(value, "int64")
-        return const(value, "float64")
-    return const(value)
+            dtype = like
+        elif isinstance(value, int) and like == "int64":
+            dtype = "int64"
+        else:
+            dtype = "float64"
+        key = (value, math.copysign(1.0, value), dtype)
+        node = _LIFTED.get(key)
+        if node is None:
+            if len(_LIFTED) > 4096:
+                _LIFTED.clear()
+            node = _LIFTED[key] = const(value, dtype)
+        return node
+    if isinstance(value, bool) or not isinstance(value, numbers.Number) or like is None:
+        return const(value)
+    return const(value, "float64")
 
 
 # -- applying an op -------------------------------------------------------------------------------
 def apply(op: OpDef, args: tuple, params: dict | None = None) -> Node:
     """Build ``op(*args, **params)``: lift constants, apply identities, fold, intern."""
-    if not all(isinstance(a, Node) for a in args):
-        nodes = [a.dtype for a in args if isinstance(a, Node)]
-        like = promote(*nodes) if nodes else None
-        args = tuple(lift(a, like) for a in args)
+    for a in args:
+        if type(a) is not Node:
+            nodes = [a.dtype for a in args if isinstance(a, Node)]
+            like = promote(*nodes) if nodes else None
+            args = tuple(lift(a, like) for a in args)
+            break
     arity = None if callable(op.bprop) else len(op.bprop)
     if arity is not None and len(args) != arity:
         raise SymgradError(f"{op.name} takes {arity} argument(s), got {len(args)}")
@@ -125,7 +140,7 @@ def define_op(name: str, *, infer, forward, bprop, sympy, simplify=None, public:
     """Register a primitive op; unless ``public`` is False its builder is also the public
     function of the same name (``sg.<name>``, callable from parsed text)."""
     op = OpDef(name, infer, forward, bprop, sympy, simplify, elementwise, doc)
-    op.build = lambda *args, **params: apply(op, args, params)
+    op.build = apply
     REGISTRY.add_op(op)
     if public:
         REGISTRY.add_function(name, op)
@@ -142,6 +157,11 @@ def public(fn):
 def elementwise(name: str, real: bool = False):
     """Type rule of an elementwise op: broadcast shapes, promote dtypes (to a float if ``real``)."""
     def infer(*inputs, **_params):
+        first = inputs[0]
+        if all(x.shape == first.shape and x.dtype == first.dtype for x in inputs):
+            dtype = first.dtype  # the common case, without the general rules
+            if dtype != "bool":
+                return first.shape, float_of(dtype) if real else dtype
         shape = broadcast_shapes(name, *(x.shape for x in inputs))
         dtype = promote(*(x.dtype for x in inputs))
         if dtype == "bool" and not real:
@@ -158,7 +178,7 @@ def comparison(name: str):
 
 def is_value(node: Node, number: float) -> bool:
     """True when ``node`` is a constant whose every element equals ``number``."""
-    return node.is_const and node.size > 0 and bool(np.all(node.value == number))
+    return node.op is CONST and node.params[0][1].uniform == number
 
 
 def same_type(node: Node, *others: Node) -> bool:
