@@ -101,6 +101,12 @@ class Node:
             return f"const({self.params[0][1]!r}, dtype={self.dtype!r})"
         return f"<{self.op.name} node shape={self.shape} dtype={self.dtype}>"
 
+    def __setattr__(self, name, value):
+        raise AttributeError(f"symgrad nodes are immutable (cannot set {name!r}); build a new "
+                             f"node with the ops instead")
+
+    __delattr__ = __setattr__
+
     def __bool__(self):
         raise SymgradError("a symgrad Node has no truth value: it is symbolic. Use sg.where "
                            "with sg.greater / sg.less for conditions")
@@ -143,6 +149,12 @@ class Node:
     __eq__ = object.__eq__
 
 
+class _Unfrozen:
+    """Node's slot layout without its immutability: ``intern`` fills one, then makes it a Node."""
+
+    __slots__ = Node.__slots__
+
+
 def intern(op: OpDef, inputs: tuple, params: tuple = ()) -> Node:
     """The node ``op(*inputs, **dict(params))``: the existing one if built before, else a new one
     whose shape and dtype come from ``op.infer`` (which raises ShapeError on a mismatch)."""
@@ -150,8 +162,9 @@ def intern(op: OpDef, inputs: tuple, params: tuple = ()) -> Node:
     node = _TABLE.get(key)
     if node is None:
         shape, dtype = op.infer(*inputs, **dict(params)) if params else op.infer(*inputs)
-        node = object.__new__(Node)
+        node = object.__new__(_Unfrozen)  # filled through the mutable twin, then frozen
         node.op, node.inputs, node.params, node.shape, node.dtype = op, inputs, params, shape, dtype
+        node.__class__ = Node
         _TABLE[key] = node
         if len(_TABLE) > _COLLECT_AT[0]:
             _collect()
@@ -165,9 +178,11 @@ def _collect() -> None:
     and a whole dead subgraph goes in one pass. A node held only by the table has reference
     count 3 here: the table, the local name, and getrefcount's argument.
     """
-    for key in reversed(list(_TABLE)):
+    keys = list(_TABLE)
+    while keys:
+        key = keys.pop()  # popped, so a dropped key no longer holds its inputs alive
         node = _TABLE[key]
         if sys.getrefcount(node) <= 3:
             del _TABLE[key]
-        del node
+        del node, key
     _COLLECT_AT[0] = max(1 << 16, 2 * len(_TABLE))
