@@ -8,10 +8,12 @@ from ..errors import GradientError
 from ..ir import Graph
 from ..ops._define import const
 from ..ops.shape import concatenate, reshape, stack
-from .backprop import (as_single_output, build_grad, gradients, inputs_with, resolve_wrt,
-                       seed_of, zeros_like)
+from .backprop import (as_single_output, build_grad, gradients, inputs_with, paused_gc,
+                       resolve_wrt, seed_of)
+from .backprop import zeros as zeros_block
 
 
+@paused_gc()
 def jacobian(f, wrt) -> Graph:
     """The (M, N) Jacobian of f: M = f's size, N = total size of ``wrt``, flattened in C order.
 
@@ -29,6 +31,7 @@ def jacobian(f, wrt) -> Graph:
     return Graph(jacobian_rows(graph.outputs, targets), inputs_with(graph, targets))
 
 
+@paused_gc()
 def hessian(f, wrt) -> Graph:
     """The (N, N) Hessian of a scalar f, by differentiating its gradient graph again.
 
@@ -63,6 +66,22 @@ def jacobian_rows(pieces, targets):
                 unit[i] = 1
                 unit = const(unit.reshape(z.shape))
             table = build_grad(z, seed_of(z, unit), targets)
-            grads = [table.get(w) if table.get(w) is not None else zeros_like(w) for w in targets]
-            rows.append(concatenate([reshape(g, (g.size,)) for g in grads]))
+            rows.append(flat_row([table.get(w) for w in targets], targets))
     return stack(rows)
+
+
+def flat_row(grads, targets):
+    """The gradients flattened and joined; each run of structurally zero entries becomes one
+    broadcast zero block, so a sparse row costs its nonzeros, not N nodes."""
+    pieces, zeros = [], 0
+    for grad, w in zip(grads, targets):
+        if grad is None:
+            zeros += w.size
+            continue
+        if zeros:
+            pieces.append(zeros_block((zeros,), w.dtype))
+            zeros = 0
+        pieces.append(reshape(grad, (grad.size,)))
+    if zeros:
+        pieces.append(zeros_block((zeros,), targets[-1].dtype))
+    return pieces[0] if len(pieces) == 1 else concatenate(pieces)
