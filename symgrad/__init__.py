@@ -12,7 +12,10 @@ from .ops.arith import add, div, mul, neg, sub
 from .ops.elementwise import (abs_ as abs, cast, cos, exp, expm1, greater, heaviside, less, log,
                               log1p, maximum, minimum, pow_ as pow, relu, sigmoid, sign, sin,
                               softplus, sqrt, square, tan, tanh, where)
-from .ops.shape import broadcast_to, concatenate, reshape, stack
+from .ops.shape import broadcast_to, concatenate, getitem, reshape, stack, transpose
+from .ops.reduce import max_ as max, mean, sum_ as sum
+from .ops.linalg import dot, matmul
+from .ops.composite import cross_entropy, log_softmax, logsumexp, softmax
 from .autodiff import gradients, hessian, jacobian
 from .autodiff.explain import explain
 from .evaluate import compile, evaluate
@@ -27,7 +30,8 @@ __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "sin", "cos", "tan", "tanh",
     "sigmoid", "relu", "abs", "sign", "square", "softplus", "log1p", "expm1", "maximum",
     "minimum", "where", "greater", "less", "heaviside", "cast",
-    "broadcast_to", "concatenate", "reshape", "stack",
+    "broadcast_to", "concatenate", "reshape", "stack", "transpose", "getitem",
+    "sum", "mean", "max", "matmul", "dot", "softmax", "log_softmax", "logsumexp", "cross_entropy",
     "gradients", "jacobian", "hessian", "explain", "evaluate", "compile",
     "parse", "from_sympy", "to_sympy", "to_dot", "draw",
 ]

@@ -1,7 +1,10 @@
 """Compiled evaluation: a graph becomes a flat instruction list over numbered slots.
 
 Each instruction is ``(forward, input slots, output slot, slots to free)``; values are dropped
-right after their last use, so peak memory follows the live set, not the graph size.
+right after their last use, so peak memory follows the live set, not the graph size. An
+elementwise numpy ufunc whose input dies at that instruction writes its result into that
+input's buffer (``out=``) when nothing else can still see the buffer, which saves an allocation
+(and its page faults) per step on large tensors.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class Program:
         for node, k in last_use.items():
             if node not in keep and not node.is_const:
                 frees_at.setdefault(k, []).append(slot[node])
+        in_place = plan_in_place(nodes, last_use, keep)
         program = []
         for k, node in enumerate(nodes):
             if node.is_const:
@@ -52,6 +56,8 @@ class Program:
                 fn = node.op.forward
                 if node.params:
                     fn = functools.partial(fn, **dict(node.params))
+                elif k in in_place:
+                    fn = _writing_into(fn, in_place[k], len(node.inputs))
                 args = tuple(slot[p] for p in node.inputs)
                 program.append((fn, args, k, tuple(frees_at.get(k, ()))))
         self.program = program
@@ -88,6 +94,54 @@ class Program:
         return [np.asarray(regs[k]) for k in self.output_slots]
 
 
+def _makes_new_array(node: Node) -> bool:
+    """True when node's forward always returns a new array that no other value shares: a numpy
+    ufunc (elementwise ops, matmul) with a result of at least one dimension."""
+    return isinstance(node.op.forward, np.ufunc) and node.ndim > 0 and not node.params
+
+
+def plan_in_place(nodes: list, last_use: dict, keep: set) -> dict:
+    """{instruction index: input position} for elementwise ufuncs that may write into an input.
+
+    A buffer may be overwritten at step k when it was made by a ufunc, has the result's shape
+    and dtype, and neither it nor any value that may be a view of it (results of non-ufunc ops
+    such as transpose or reshape are assumed to alias all their inputs) is used after k or
+    returned as an output. Inputs and constants are never written.
+    """
+    end = len(nodes)
+    roots: dict = {}               # node -> the fresh buffers it may share memory with
+    last_seen: dict = {}           # fresh buffer -> last step at which it or an alias is used
+    plan = {}
+    for k, node in enumerate(nodes):
+        if node.is_input or node.is_const:
+            roots[node] = ()
+            continue
+        if _makes_new_array(node):
+            roots[node] = (node,)
+        else:
+            roots[node] = tuple({r: None for p in node.inputs for r in roots[p]})
+        done = end if node in keep else last_use.get(node, -1)
+        for root in roots[node]:
+            last_seen[root] = max(last_seen.get(root, -1), done)
+    for k, node in enumerate(nodes):
+        if not (_makes_new_array(node) and node.op.elementwise):
+            continue
+        for position, parent in enumerate(node.inputs):
+            if (roots.get(parent) == (parent,) and parent.shape == node.shape
+                    and parent.dtype == node.dtype and last_seen[parent] == k):
+                plan[k] = position
+                break
+    return plan
+
+
+def _writing_into(ufunc, position: int, arity: int):
+    if arity == 1:
+        return lambda a: ufunc(a, out=a)
+    if position == 0:
+        return lambda a, b: ufunc(a, b, out=a)
+    return lambda a, b: ufunc(a, b, out=b)
+
+
 def _type(node: Node) -> str:
     return f"dtype {node.dtype}, shape {node.shape}"
 
@@ -112,6 +166,9 @@ def _by_name(inputs) -> dict:
     return named
 
 
+_NUMPY_DTYPES = {name: np.dtype(name) for name in ("float64", "float32", "int64", "bool")}
+
+
 def check_value(node: Node, value) -> np.ndarray:
     """The value for input ``node`` as an array of its dtype and shape, or InputError."""
     name = node.name
@@ -132,8 +189,9 @@ def check_value(node: Node, value) -> np.ndarray:
     elif kind not in "biuf":
         raise InputError(f"input {name!r}: expected numbers ({node.dtype}), got "
                          f"{array.dtype} value {value!r}")
-    if array.dtype.name != node.dtype:
-        array = array.astype(node.dtype)
+    dtype = _NUMPY_DTYPES[node.dtype]
+    if array.dtype != dtype:                  # (dtype.name is slow to compute: compare dtypes)
+        array = array.astype(dtype)
     if array.shape != node.shape:
         raise InputError(f"input {name!r}: expected shape {node.shape}, got {array.shape}")
     return array

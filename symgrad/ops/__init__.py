@@ -4,11 +4,12 @@ from ..ir import REGISTRY
 from . import arith, composite, elementwise, linalg, reduce, shape
 from ._define import const, define_op, lift, public, var
 
-for _fn in shape.FUNCTIONS:
-    REGISTRY.add_function(_fn.__name__, _fn)
+for _module in (shape, reduce, linalg, composite):
+    for _fn in _module.FUNCTIONS:              # sum_ / max_ are registered as "sum" / "max"
+        REGISTRY.add_function(_fn.__name__.rstrip("_"), _fn)
 REGISTRY.add_function("var", var)
 REGISTRY.add_function("const", const)
 REGISTRY.freeze()
 
-__all__ = ["REGISTRY", "arith", "composite", "elementwise", "linalg", "reduce", "shape", "const", "var", "define_op", "lift",
-           "public"]
+__all__ = ["REGISTRY", "arith", "composite", "elementwise", "linalg", "reduce", "shape", "const",
+           "var", "define_op", "lift", "public"]

@@ -99,8 +99,9 @@ def lift(value, like: str | None) -> Node:
                 _LIFTED.clear()
             node = _LIFTED[key] = const(value, dtype)
         return node
-    if isinstance(value, bool) or not isinstance(value, numbers.Number) or like is None:
-        return const(value)
+    if (isinstance(value, (bool, np.generic)) or not isinstance(value, numbers.Number)
+            or like is None):
+        return const(value)                    # numpy scalars keep their dtype, as in numpy
     return const(value, "float64")
 
 
@@ -113,17 +114,17 @@ def apply(op: OpDef, args: tuple, params: dict | None = None) -> Node:
             like = promote(*nodes) if nodes else None
             args = tuple(lift(a, like) for a in args)
             break
-    arity = None if callable(op.bprop) else len(op.bprop)
-    if arity is not None and len(args) != arity:
-        raise SymgradError(f"{op.name} takes {arity} argument(s), got {len(args)}")
+    if type(op.bprop) is tuple and len(args) != len(op.bprop):
+        raise SymgradError(f"{op.name} takes {len(op.bprop)} argument(s), got {len(args)}")
     items = tuple(sorted(params.items())) if params else ()
     if op.simplify is not None:
         simpler = op.simplify(*args, **params) if params else op.simplify(*args)
         if simpler is not None:
             return simpler
-    if args and all(a.is_const for a in args):
-        return _fold(op, args, items)
-    return intern(op, args, items)
+    for a in args:
+        if a.op is not CONST:
+            return intern(op, args, items)
+    return _fold(op, args, items) if args else intern(op, args, items)
 
 
 def _fold(op: OpDef, args: tuple, items: tuple) -> Node:
@@ -158,10 +159,12 @@ def elementwise(name: str, real: bool = False):
     """Type rule of an elementwise op: broadcast shapes, promote dtypes (to a float if ``real``)."""
     def infer(*inputs, **_params):
         first = inputs[0]
-        if all(x.shape == first.shape and x.dtype == first.dtype for x in inputs):
-            dtype = first.dtype  # the common case, without the general rules
-            if dtype != "bool":
-                return first.shape, float_of(dtype) if real else dtype
+        for x in inputs:
+            if x.shape != first.shape or x.dtype != first.dtype:
+                break
+        else:  # the common case, without the general rules
+            if first.dtype != "bool":
+                return first.shape, float_of(first.dtype) if real else first.dtype
         shape = broadcast_shapes(name, *(x.shape for x in inputs))
         dtype = promote(*(x.dtype for x in inputs))
         if dtype == "bool" and not real:

@@ -1,3 +1,272 @@
-"""Composites: softmax, log_softmax, logsumexp, cross_entropy (placeholder; being written)."""
+"""The softmax family: softmax, log_softmax, logsumexp, cross_entropy, max-shifted (stable).
 
-OPS = ()
+Each is a primitive whose numpy forward subtracts the max first and whose bprop uses only
+shifted quantities (``exp(log_softmax)``, ``exp(x - logsumexp)``), so logits of ±1000 give
+finite values and gradients at every order. The cross-entropy gradient ``(softmax − onehot)/N``
+is one primitive that indexes the label column; no one-hot matrix is ever made.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError, ShapeError
+from ..ir import Node
+from ..ir.types import float_of
+from ._define import apply, define_op, lift
+from .arith import div, mul, sub
+from .elementwise import exp
+from .reduce import object_array, sum_
+from .shape import kept_shape, normalize_axes, reshape
+
+
+def _exp_shifted(x, axis):
+    """exp(x - max) and the max (over ``axis``, kept), the max replaced by 0 where infinite."""
+    x = np.asarray(x)
+    peak = x.max(axis=axis, keepdims=True)
+    if not np.isfinite(peak).all():
+        peak = np.where(np.isfinite(peak), peak, 0)  # rows of -inf (or inf) stay unshifted
+    shifted = x - peak
+    return np.exp(shifted, out=shifted) if shifted.dtype.kind == "f" else np.exp(shifted), peak
+
+
+def _check_float_axes(opname, x, axis):
+    if x.dtype == "bool":
+        raise ShapeError(f"{opname}: input must be numbers, not bool")
+    if any(x.shape[a] == 0 for a in axis):
+        raise ShapeError(f"{opname}: cannot normalise over an empty axis of shape {x.shape}")
+
+
+def _vectorized(sp_fn):
+    return np.frompyfunc(sp_fn, 1, 1)
+
+
+# -- softmax ------------------------------------------------------------------------------------
+def _softmax_infer(x, *, axis):
+    _check_float_axes("softmax", x, axis)
+    return x.shape, float_of(x.dtype)
+
+
+def _softmax_forward(x, *, axis):
+    e, _ = _exp_shifted(x, axis)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+def _softmax_sympy(sp, x, *, axis):
+    e = _vectorized(sp.exp)(x)
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+softmax_op = define_op(
+    "softmax", infer=_softmax_infer, forward=_softmax_forward, public=False,
+    # d softmax: s * (g - sum(g * s)) along the axis
+    bprop=(lambda g, out, x, *, axis: mul(out, sub(g, sum_(mul(g, out), axis, keepdims=True))),),
+    sympy=_softmax_sympy, doc="exp(x) / sum(exp(x)) along axis, max-shifted")
+
+
+def softmax(x, axis=-1) -> Node:
+    """exp(x) normalised to sum to 1 along ``axis`` (int or tuple), computed max-shifted.
+
+    >>> import symgrad as sg
+    >>> sg.evaluate(sg.softmax(sg.const([1000.0, 1000.0])), {})[0].tolist()
+    [0.5, 0.5]
+    """
+    x = lift(x, None)
+    return apply(softmax_op, (x,), {"axis": normalize_axes(axis, x.ndim, "softmax")})
+
+
+# -- log_softmax --------------------------------------------------------------------------------
+def _log_softmax_infer(x, *, axis):
+    _check_float_axes("log_softmax", x, axis)
+    return x.shape, float_of(x.dtype)
+
+
+def _log_softmax_forward(x, *, axis):
+    e, peak = _exp_shifted(x, axis)
+    return (x - peak) - np.log(np.sum(e, axis=axis, keepdims=True))
+
+
+def _log_softmax_sympy(sp, x, *, axis):
+    total = np.sum(_vectorized(sp.exp)(x), axis=axis, keepdims=True)
+    return x - _vectorized(sp.log)(total)
+
+
+log_softmax_op = define_op(
+    "log_softmax", infer=_log_softmax_infer, forward=_log_softmax_forward, public=False,
+    # g - softmax * sum(g), with softmax = exp(out): out <= 0, so exp never overflows
+    bprop=(lambda g, out, x, *, axis: sub(g, mul(exp(out), sum_(g, axis, keepdims=True))),),
+    sympy=_log_softmax_sympy, doc="x - logsumexp(x) along axis, max-shifted")
+
+
+def log_softmax(x, axis=-1) -> Node:
+    """log(softmax(x)) along ``axis``, computed as ``x - logsumexp(x)`` max-shifted.
+
+    >>> import symgrad as sg
+    >>> sg.evaluate(sg.log_softmax(sg.const([0.0, -1000.0])), {})[0].tolist()
+    [0.0, -1000.0]
+    """
+    x = lift(x, None)
+    return apply(log_softmax_op, (x,), {"axis": normalize_axes(axis, x.ndim, "log_softmax")})
+
+
+# -- logsumexp ----------------------------------------------------------------------------------
+def _logsumexp_infer(x, *, axis, keepdims):
+    _check_float_axes("logsumexp", x, axis)
+    shape = kept_shape(x.shape, axis) if keepdims else tuple(
+        d for i, d in enumerate(x.shape) if i not in axis)
+    return shape, float_of(x.dtype)
+
+
+def _logsumexp_forward(x, *, axis, keepdims):
+    e, peak = _exp_shifted(x, axis)
+    out = np.log(np.sum(e, axis=axis, keepdims=True)) + peak
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _logsumexp_rule(g, out, x, *, axis, keepdims):
+    keep = kept_shape(x.shape, axis)
+    # g * softmax, as exp(x - logsumexp(x)): the exponent is <= 0
+    return mul(reshape(g, keep), exp(sub(x, reshape(out, keep))))
+
+
+def _logsumexp_sympy(sp, x, *, axis, keepdims):
+    total = np.sum(_vectorized(sp.exp)(x), axis=axis, keepdims=keepdims)
+    return object_array(_vectorized(sp.log)(total))
+
+
+logsumexp_op = define_op(
+    "logsumexp", infer=_logsumexp_infer, forward=_logsumexp_forward, public=False,
+    bprop=(_logsumexp_rule,), sympy=_logsumexp_sympy,
+    doc="log(sum(exp(x))) over axes, max-shifted")
+
+
+def logsumexp(x, axis=None, keepdims: bool = False) -> Node:
+    """log(sum(exp(x))) over ``axis`` (None: all), computed max-shifted so it never overflows.
+
+    >>> import symgrad as sg
+    >>> round(sg.evaluate(sg.logsumexp(sg.const([1000.0, 1000.0])), {})[0].item(), 6)
+    1000.693147
+    """
+    x = lift(x, None)
+    axes = normalize_axes(axis, x.ndim, "logsumexp")
+    return apply(logsumexp_op, (x,), {"axis": axes, "keepdims": bool(keepdims)})
+
+
+# -- cross-entropy ------------------------------------------------------------------------------
+def _check_pair(opname, logits, labels):
+    if logits.ndim != 2:
+        raise ShapeError(f"{opname}: logits must be a matrix (rows, classes), got shape "
+                         f"{logits.shape}")
+    if labels.dtype != "int64":
+        raise ShapeError(f"{opname}: labels must be int64 class indices, got dtype "
+                         f"{labels.dtype}; declare them with sg.var(name, shape, dtype='int64')")
+    if labels.shape != logits.shape[:1]:
+        raise ShapeError(f"{opname}: logits {logits.shape} and labels {labels.shape} do not "
+                         f"fit; labels must have shape ({logits.shape[0]},), one per row")
+    if logits.dtype == "bool" or logits.shape[1] == 0:
+        raise ShapeError(f"{opname}: logits {logits.shape} of dtype {logits.dtype} must be "
+                         f"numbers with at least one class")
+
+
+def _check_labels(labels, classes):
+    labels = np.asarray(labels)
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        bad = labels[(labels < 0) | (labels >= classes)]
+        raise InputError(f"cross_entropy: label {int(bad[0])} is out of range for {classes} "
+                         f"classes; labels must lie in 0..{classes - 1}")
+    return labels
+
+
+def _cross_entropy_infer(logits, labels):
+    _check_pair("cross_entropy", logits, labels)
+    return (), float_of(logits.dtype)
+
+
+def _cross_entropy_forward(logits, labels):
+    rows, classes = logits.shape
+    labels = _check_labels(labels, classes)
+    e, peak = _exp_shifted(logits, 1)
+    log_total = np.log(e.sum(axis=1))
+    log_total -= logits[np.arange(rows), labels]
+    log_total += peak[:, 0]
+    return log_total.mean()
+
+
+def _log_softmax_rows(sp, logits):
+    total = np.sum(_vectorized(sp.exp)(logits), axis=1, keepdims=True)
+    return logits - _vectorized(sp.log)(total)
+
+
+def _onehot_sympy(sp, labels, classes):
+    # KroneckerDelta keeps symbolic labels exact and collapses to 0/1 for numeric ones
+    return np.array([[sp.KroneckerDelta(label, c) for c in range(classes)] for label in labels],
+                    dtype=object).reshape(len(labels), classes)
+
+
+def _cross_entropy_sympy(sp, logits, labels):
+    picked = _log_softmax_rows(sp, logits) * _onehot_sympy(sp, labels, logits.shape[1])
+    return object_array(-np.sum(picked) / logits.shape[0])
+
+
+cross_entropy_op = define_op(
+    "cross_entropy", infer=_cross_entropy_infer, forward=_cross_entropy_forward, public=False,
+    bprop=(lambda g, out, logits, labels:
+           mul(div(g, logits.shape[0]), softmax_minus_onehot(logits, labels)),
+           None),                                    # int labels: not differentiable
+    sympy=_cross_entropy_sympy,
+    doc="mean over rows of -log_softmax(logits)[i, labels[i]]")
+
+
+def _smo_infer(logits, labels):
+    _check_pair("softmax_minus_onehot", logits, labels)
+    return logits.shape, float_of(logits.dtype)
+
+
+def _smo_forward(logits, labels):
+    labels = _check_labels(labels, logits.shape[1])
+    p = _softmax_forward(logits, axis=(1,))
+    p[np.arange(p.shape[0]), labels] -= 1
+    return p
+
+
+def _smo_sympy(sp, logits, labels):
+    return _softmax_sympy(sp, logits, axis=(1,)) - _onehot_sympy(sp, labels, logits.shape[1])
+
+
+softmax_minus_onehot_op = define_op(
+    "softmax_minus_onehot", infer=_smo_infer, forward=_smo_forward, public=False,
+    # d/dlogits equals that of softmax (the one-hot is constant)
+    bprop=(lambda g, out, logits, labels: softmax_op.bprop[0](g, softmax(logits, 1), logits,
+                                                               axis=(1,)),
+           None),
+    sympy=_smo_sympy,
+    doc="softmax(logits) with 1 subtracted at each row's label (cross-entropy's gradient)")
+
+
+def softmax_minus_onehot(logits, labels) -> Node:
+    """``softmax(logits, axis=1) - onehot(labels)`` without building the one-hot matrix.
+
+    >>> import symgrad as sg
+    >>> out = sg.ops.composite.softmax_minus_onehot(sg.const([[0.0, 0.0]]), sg.const([1]))
+    >>> sg.evaluate(out, {})[0].tolist()
+    [[0.5, -0.5]]
+    """
+    return apply(softmax_minus_onehot_op, (lift(logits, None), lift(labels, None)))
+
+
+def cross_entropy(logits, labels) -> Node:
+    """Mean over rows of ``-log_softmax(logits)[i, labels[i]]``: ``logits`` (N, C) floats,
+    ``labels`` an int64 vector of N class indices (not differentiable). Labels outside 0..C-1
+    raise InputError when evaluated.
+
+    >>> import symgrad as sg
+    >>> loss = sg.cross_entropy(sg.var("z", shape=(2, 3)), sg.var("y", shape=(2,), dtype="int64"))
+    >>> round(sg.evaluate(loss, {"z": [[0, 0, 0], [1000, 0, 0]], "y": [2, 0]})[0].item(), 6)
+    0.549306
+    """
+    return apply(cross_entropy_op, (lift(logits, None), lift(labels, None)))
+
+
+OPS = (softmax_op, log_softmax_op, logsumexp_op, cross_entropy_op, softmax_minus_onehot_op)
+FUNCTIONS = (softmax, log_softmax, logsumexp, cross_entropy)

@@ -1,11 +1,14 @@
-"""Shape ops: broadcast_to and sum_to (each other's bprop), reshape, concatenate, stack."""
+"""Shape ops: broadcast_to / sum_to, reshape, transpose, concatenate, stack, slicing."""
 
 from __future__ import annotations
+
+from typing import Sequence
 
 import numpy as np
 
 from ..errors import ShapeError
 from ..ir.types import broadcast_shapes, check_shape, promote, size_of
+from ..ir import Node
 from ._define import apply, define_op, lift
 
 
@@ -65,18 +68,33 @@ reshape_op = define_op(
     doc="the same elements in another shape (C order)")
 
 
-def broadcast_to(x, shape):
-    """x broadcast to ``shape`` (numpy rules)."""
+def broadcast_to(x, shape) -> Node:
+    """x repeated along new leading or size-1 axes to ``shape`` (numpy broadcasting).
+
+    >>> import symgrad as sg
+    >>> sg.broadcast_to(sg.var("b", shape=(3,)), (2, 3)).shape
+    (2, 3)
+    """
     return apply(broadcast_to_op, (x,), {"shape": check_shape(shape)})
 
 
-def sum_to(x, shape):
-    """Sum x down to ``shape``, the inverse of broadcasting (the bprop of ``broadcast_to``)."""
+def sum_to(x, shape) -> Node:
+    """Sum x down to ``shape``, the inverse of broadcasting (the bprop of ``broadcast_to``).
+
+    >>> import symgrad as sg
+    >>> sg.ops.shape.sum_to(sg.var("M", shape=(2, 3)), (3,)).shape
+    (3,)
+    """
     return apply(sum_to_op, (x,), {"shape": check_shape(shape)})
 
 
-def reshape(x, shape):
-    """x with a new ``shape`` (one dimension may be -1)."""
+def reshape(x, shape) -> Node:
+    """x with a new ``shape`` in C order (one dimension may be -1).
+
+    >>> import symgrad as sg
+    >>> sg.reshape(sg.var("v", shape=(6,)), (2, -1)).shape
+    (2, 3)
+    """
     x = lift(x, None)
     shape = tuple(shape) if not isinstance(shape, int) else (shape,)
     if sum(1 for d in shape if d == -1) > 1:
@@ -177,14 +195,24 @@ def pad_axis(x, axis, start, stop, size):
     return apply(pad_axis_op, (x,), {"axis": axis, "start": start, "stop": stop, "size": size})
 
 
-def concatenate(xs, axis=0):
-    """Join a list of arrays along an existing ``axis``."""
+def concatenate(xs: Sequence, axis: int = 0) -> Node:
+    """Join a list of arrays along an existing ``axis``.
+
+    >>> import symgrad as sg
+    >>> sg.concatenate([sg.var("a", shape=(2,)), sg.var("b", shape=(3,))]).shape
+    (5,)
+    """
     xs = _nodes(xs, "concatenate")
     return apply(concatenate_op, xs, {"axis": _axis(axis, max(xs[0].ndim, 1), "concatenate")})
 
 
-def stack(xs, axis=0):
-    """Join a list of same-shaped arrays along a new ``axis``."""
+def stack(xs: Sequence, axis: int = 0) -> Node:
+    """Join a list of same-shaped arrays along a new ``axis``.
+
+    >>> import symgrad as sg
+    >>> sg.stack([sg.var("a", shape=(2,)), sg.var("b", shape=(2,))], axis=1).shape
+    (2, 2)
+    """
     xs = _nodes(xs, "stack")
     for x in xs[1:]:
         if x.shape != xs[0].shape:
@@ -202,5 +230,216 @@ def _nodes(xs, opname):
     return tuple(lift(x, like) for x in xs)
 
 
-OPS = (broadcast_to_op, sum_to_op, reshape_op, concatenate_op, slice_axis_op, pad_axis_op)
-FUNCTIONS = (broadcast_to, sum_to, reshape, concatenate, stack)
+def normalize_axes(axis, ndim: int, opname: str) -> tuple:
+    """``axis`` (None, an int or a tuple of ints, negatives allowed) as a sorted tuple of
+    distinct non-negative axes; None means every axis. Raises ShapeError naming ``opname``."""
+    if axis is None:
+        return tuple(range(ndim))
+    items = axis if isinstance(axis, (tuple, list)) else (axis,)
+    axes = []
+    for a in items:
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+            raise ShapeError(f"{opname}: axis must be an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= a < ndim:
+            raise ShapeError(f"{opname}: axis {int(a)} is out of range for an array of "
+                             f"{ndim} dimension(s); use -{ndim} <= axis < {ndim}")
+        axes.append(int(a) % ndim)
+    if len(set(axes)) != len(axes):
+        raise ShapeError(f"{opname}: axis {axis!r} repeats an axis")
+    return tuple(sorted(axes))
+
+
+def kept_shape(shape: tuple, axes: tuple) -> tuple:
+    """``shape`` with the reduced ``axes`` kept as size 1 (the keepdims shape)."""
+    return tuple(1 if i in axes else d for i, d in enumerate(shape))
+
+
+# -- transpose --------------------------------------------------------------------------------
+def _transpose_infer(x, *, axes):
+    if sorted(axes) != list(range(x.ndim)):
+        raise ShapeError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of "
+                         f"shape {x.shape}")
+    return tuple(x.shape[a] for a in axes), x.dtype
+
+
+def _transpose_simplify(x, *, axes):
+    if axes == tuple(range(x.ndim)):
+        return x
+    if x.op is transpose_op:                      # (x^p)^q = x^(p o q): no transpose chains
+        inner = x.kwargs["axes"]
+        return transpose(x.inputs[0], tuple(inner[a] for a in axes))
+    return None
+
+
+def _inverse(axes):
+    inverse = [0] * len(axes)
+    for i, a in enumerate(axes):
+        inverse[a] = i
+    return tuple(inverse)
+
+
+transpose_op = define_op(
+    "transpose", infer=_transpose_infer, public=False,
+    forward=lambda x, *, axes: np.transpose(x, axes),          # a view: never copies
+    bprop=(lambda g, out, x, *, axes: transpose(g, _inverse(axes)),),
+    sympy=lambda sp, x, *, axes: np.transpose(x, axes),
+    simplify=_transpose_simplify,
+    doc="the axes of x permuted (reversed by default)")
+
+
+def transpose(x, axes: Sequence[int] | None = None) -> Node:
+    """x with its axes permuted by ``axes`` (default: reversed, so ``x.T`` is a matrix transpose).
+
+    >>> import symgrad as sg
+    >>> sg.transpose(sg.var("A", shape=(2, 3, 4)), (1, 0, 2)).shape
+    (3, 2, 4)
+    """
+    x = lift(x, None)
+    if axes is None:
+        axes = tuple(range(x.ndim - 1, -1, -1))
+    else:
+        if isinstance(axes, (int, np.integer)) or len(axes) != x.ndim:
+            raise ShapeError(f"transpose: axes {axes!r} must list each of the {x.ndim} axes of "
+                             f"shape {x.shape} once")
+        normalize_axes(tuple(axes), x.ndim, "transpose")      # checks range and repeats
+        axes = tuple(int(a) % x.ndim for a in axes)
+    return apply(transpose_op, (x,), {"axes": axes})
+
+
+def swap_last(x) -> Node:
+    """x with its last two axes swapped (a batched matrix transpose)."""
+    axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
+    return transpose(x, axes)
+
+
+# -- indexing with constant ints and slices ---------------------------------------------------
+# An index is stored as a hashable tuple with one item per axis of x (after expanding
+# Ellipsis): ("i", k) takes element k, ("s", start, stop, step) a slice, ("n",) a new axis.
+def _index_key(index, shape: tuple) -> tuple:
+    items = index if isinstance(index, tuple) else (index,)
+    if sum(1 for it in items if it is Ellipsis) > 1:
+        raise ShapeError("getitem: an index can only have a single ellipsis ('...')")
+    consuming = sum(1 for it in items if it is not None and it is not Ellipsis)
+    if consuming > len(shape):
+        raise ShapeError(f"getitem: too many indices ({consuming}) for an array of shape {shape}")
+    key, axis = [], 0
+    for it in items:
+        if it is Ellipsis:
+            for _ in range(len(shape) - consuming):
+                key.append(("s", 0, shape[axis], 1))
+                axis += 1
+        elif it is None:
+            key.append(("n",))
+        elif isinstance(it, (int, np.integer)) and not isinstance(it, (bool, np.bool_)):
+            size = shape[axis]
+            if not -size <= it < size:
+                raise ShapeError(f"getitem: index {int(it)} is out of range for axis {axis} of "
+                                 f"size {size} (shape {shape})")
+            key.append(("i", int(it) % size))
+            axis += 1
+        elif isinstance(it, slice):
+            for part in (it.start, it.stop, it.step):
+                if part is not None and (isinstance(part, (bool, np.bool_))
+                                         or not isinstance(part, (int, np.integer))):
+                    raise ShapeError(f"getitem: slice bounds must be constant integers, got {it}")
+            if it.step == 0:
+                raise ShapeError("getitem: slice step cannot be zero")
+            start, stop, step = it.indices(shape[axis])
+            if step < 0 and stop < 0:
+                stop = None                           # runs past the front: keep it open
+            key.append(("s", start, stop, step))
+            axis += 1
+        else:
+            raise ShapeError(f"getitem: indices must be constant integers, slices, '...' or None, "
+                             f"got {it!r} (index arrays and symbolic indices are not supported)")
+    key.extend(("s", 0, shape[a], 1) for a in range(axis, len(shape)))
+    return tuple(key)
+
+
+def _index_of(key: tuple) -> tuple:
+    """The numpy index of a stored index key."""
+    return tuple(k[1] if k[0] == "i" else None if k[0] == "n" else slice(*k[1:]) for k in key)
+
+
+def _indexed_shape(key: tuple) -> tuple:
+    out = []
+    for k in key:
+        if k[0] == "n":
+            out.append(1)
+        elif k[0] == "s":
+            start, stop, step = k[1:]
+            out.append(len(range(start, -1 if stop is None else stop, step)))
+    return tuple(out)
+
+
+def _getitem_infer(x, *, index):
+    return _indexed_shape(index), x.dtype
+
+
+def _is_identity(x, index):
+    return all(k[0] == "s" and k[1:] == (0, d, 1) for k, d in zip(index, x.shape)) and \
+        len(index) == x.ndim
+
+
+def _getitem_forward(x, *, index):
+    return x[_index_of(index)]
+
+
+def _scatter_infer(g, *, index, shape):
+    expected = _indexed_shape(index)
+    if g.shape != expected:
+        raise ShapeError(f"scatter: values of shape {g.shape} do not fit index of shape "
+                         f"{expected} into {shape}")
+    return shape, g.dtype
+
+
+def _scatter_forward(g, *, index, shape):
+    out = np.zeros(shape, dtype=np.asarray(g).dtype)
+    out[_index_of(index)] = g
+    return out
+
+
+def _scatter_sympy(sp, g, *, index, shape):
+    out = np.empty(shape, dtype=object)
+    out.fill(sp.S.Zero)
+    out[_index_of(index)] = g
+    return out
+
+
+getitem_op = define_op(
+    "getitem", infer=_getitem_infer, forward=_getitem_forward, public=False,
+    bprop=(lambda g, out, x, *, index: scatter(g, index, x.shape),),
+    sympy=lambda sp, x, *, index: np.asarray(x[_index_of(index)], dtype=object),
+    simplify=lambda x, *, index: x if _is_identity(x, index) else None,
+    doc="x[index] with constant ints, slices and new axes")
+
+scatter_op = define_op(
+    "scatter", infer=_scatter_infer, forward=_scatter_forward, public=False,
+    bprop=(lambda g, out, x, *, index, shape: getitem_op(g, index=index),),
+    sympy=_scatter_sympy,
+    doc="zeros of shape, with g placed at index (the bprop of getitem; its bprop is getitem)")
+
+
+def getitem(x, index) -> Node:
+    """x[index] for constant ``index``: ints (negative allowed), slices with steps, ``...`` and
+    ``None``, or a tuple of them. Out-of-range ints raise ShapeError at build time.
+
+    >>> import symgrad as sg
+    >>> X = sg.var("X", shape=(4, 3))
+    >>> X[1:].shape, X[:, 0].shape, X[-1, ::2].shape, X[2, 1].shape
+    ((3, 3), (4,), (2,), ())
+    """
+    x = lift(x, None)
+    if isinstance(index, Node):
+        raise ShapeError("getitem: the index must be a constant (ints and slices), not a node")
+    return apply(getitem_op, (x,), {"index": _index_key(index, x.shape)})
+
+
+def scatter(g, index: tuple, shape: tuple) -> Node:
+    """Zeros of ``shape`` with ``g`` placed at the stored ``index`` key (getitem's bprop)."""
+    return apply(scatter_op, (g,), {"index": index, "shape": tuple(shape)})
+
+
+OPS = (broadcast_to_op, sum_to_op, reshape_op, concatenate_op, slice_axis_op, pad_axis_op,
+       transpose_op, getitem_op, scatter_op)
+FUNCTIONS = (broadcast_to, sum_to, reshape, transpose, getitem, concatenate, stack)
