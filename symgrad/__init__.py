@@ -19,7 +19,7 @@ from .ops.composite import cross_entropy, log_softmax, logsumexp, softmax
 from .autodiff import gradients, hessian, jacobian
 from .autodiff.explain import explain
 from .evaluate import compile, evaluate
-from .export import draw, to_dot, to_sympy
+from .export import draw, render, to_dot, to_sympy
 from .frontends import from_sympy, parse
 
 __version__ = "0.1.0"
@@ -33,5 +33,5 @@ __all__ = [
     "broadcast_to", "concatenate", "reshape", "stack", "transpose", "getitem",
     "sum", "mean", "max", "matmul", "dot", "softmax", "log_softmax", "logsumexp", "cross_entropy",
     "gradients", "jacobian", "hessian", "explain", "evaluate", "compile",
-    "parse", "from_sympy", "to_sympy", "to_dot", "draw",
+    "parse", "from_sympy", "to_sympy", "to_dot", "draw", "render",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import SymgradError
+from .. import SymgradError
 
 EXAMPLES = """\
 examples:

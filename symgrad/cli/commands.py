@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from .. import (Graph, evaluate, explain, gradients, hessian, jacobian, parse, to_dot,
-                to_sympy)
-from ..errors import SymgradError
-from ..export.dot import render
+from .. import (Graph, SymgradError, evaluate, explain, gradients, hessian, jacobian, parse,
+                render, to_dot, to_sympy)
 from .display import derivative_name, format_results, simplified, value_text
 from .options import parse_dtypes, parse_shapes, parse_values, read_expression
 

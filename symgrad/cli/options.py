@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from ..errors import SymgradError
+from .. import SymgradError
 
 
 def read_expression(expr: str | None, file: str | None) -> str:
