@@ -66,7 +66,8 @@ def gradients(f, wrt: Sequence, grad_output=None, disconnected: str = "zero") ->
     if disconnected not in ("zero", "raise"):
         raise SymgradError(f"gradients: disconnected must be 'zero' or 'raise', got "
                            f"{disconnected!r}")
-    grad_table = build_grad(z, seed_of(z, grad_output), targets)
+    order = graph.nodes if graph.forward is None else None   # toposort([z]) already known
+    grad_table = build_grad(z, seed_of(z, grad_output), targets, order=order)
     outputs = []
     for w in targets:
         grad = grad_table.get(w)
@@ -81,7 +82,7 @@ def gradients(f, wrt: Sequence, grad_output=None, disconnected: str = "zero") ->
     inputs = inputs_with(graph, targets)
     if isinstance(grad_output, Node):                 # a symbolic seed may bring new inputs
         inputs += tuple(v for v in Graph(grad_output).inputs if v not in inputs)
-    return Graph(outputs, inputs, _keep=graph.outputs, _forward=graph)
+    return Graph(outputs, inputs, _forward=graph)
 
 
 def inputs_with(graph: Graph, targets) -> tuple:
@@ -90,13 +91,15 @@ def inputs_with(graph: Graph, targets) -> tuple:
     return graph.inputs + tuple(dict.fromkeys(extra))
 
 
-def build_grad(z: Node, seed: Node, targets: Sequence[Node], observer=None) -> dict:
+def build_grad(z: Node, seed: Node, targets: Sequence[Node], observer=None,
+               order: Sequence[Node] | None = None) -> dict:
     """Algorithms 5 and 6: the grad table {node: gradient node} for the nodes of G'.
 
     ``observer`` (optional) is told each step, for ``explain``: ``pruned(G')``, then for each V
-    ``contribution(V, C, position, D, G_i)`` and ``stored(V, grad)``.
+    ``contribution(V, C, position, D, G_i)`` and ``stored(V, grad)``. ``order``: the ancestors
+    of z in topological order, if the caller has them.
     """
-    G_prime = prune(z, targets)                        # Algorithm 5, step 1
+    G_prime = prune(z, targets, order)                 # Algorithm 5, step 1
     if observer is not None:
         observer.pruned(G_prime)
     consumers = get_consumers(G_prime)
@@ -107,7 +110,8 @@ def build_grad(z: Node, seed: Node, targets: Sequence[Node], observer=None) -> d
             D = grad_table.get(C)
             if D is None:                             # C's gradient is structurally zero
                 continue
-            rule = C.op.rule(position)
+            rules = C.op.bprop
+            rule = rules[position] if type(rules) is tuple else rules(position)
             G_i = rule(D, C, *C.inputs, **dict(C.params)) if C.params else rule(D, C, *C.inputs)
             if G_i is None:
                 continue
@@ -125,10 +129,11 @@ def build_grad(z: Node, seed: Node, targets: Sequence[Node], observer=None) -> d
     return grad_table
 
 
-def prune(z: Node, targets: Sequence[Node]) -> list:
+def prune(z: Node, targets: Sequence[Node], order: Sequence[Node] | None = None) -> list:
     """G': the ancestors of z that are descendants of a target along differentiable edges, in
     topological order (z last when z is reachable). Cost: the ancestors of z, once each."""
-    order = toposort([z])
+    if order is None:
+        order = toposort([z])
     reached = {t for t in targets if is_float(t.dtype)}
     G_prime = []
     for node in order:

@@ -26,7 +26,7 @@ class Graph:
 
     __slots__ = ("outputs", "inputs", "nodes", "forward", "_index")
 
-    def __init__(self, outputs, inputs: Sequence | None = None, *, _keep: Iterable = (),
+    def __init__(self, outputs, inputs: Sequence | None = None, *,
                  _forward: "Graph | None" = None):
         outputs = (outputs,) if isinstance(outputs, Node) else tuple(outputs)
         if not outputs:
@@ -36,7 +36,8 @@ class Graph:
                 raise SymgradError(f"Graph outputs must be symgrad nodes, got {type(out).__name__}"
                                    f" ({out!r}); wrap numbers with sg.const")
         self.outputs: tuple = outputs
-        self.nodes: tuple = tuple(toposort((*_keep, *outputs)))
+        # a derivative graph B lists its forward graph G first, then the appended nodes
+        self.nodes: tuple = tuple(toposort(outputs, done=_forward.nodes if _forward else ()))
         self.forward = _forward  # for a derivative graph B: the graph G it was built from
         self._index = None
         used = _check_inputs(self.nodes)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Sequence
 
 
-def toposort(roots: Iterable) -> list:
+def toposort(roots: Iterable, done: Sequence = ()) -> list:
     """Every ancestor of ``roots`` (inclusive) once, inputs before consumers.
 
     Depth-first post-order with an explicit stack, visiting each node's inputs left to right and
-    the roots in order, so the result is deterministic.
+    the roots in order, so the result is deterministic. ``done``, a topological order already
+    computed (e.g. the forward graph's listing), is the prefix of the result and is not walked.
     """
-    seen: set = set()
-    order: list = []
+    seen: set = set(done)
+    order: list = list(done)
     for root in roots:
         if root in seen:
             continue

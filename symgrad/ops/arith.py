@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._define import define_op, elementwise, is_value, same_type
+from ._define import CONST, define_op, elementwise, is_value, same_type
 
 
 def _add_identity(a, b):
@@ -27,6 +27,8 @@ def _sub_identity(a, b):
 
 
 def _mul_identity(a, b):
+    if a.op is not CONST and b.op is not CONST:
+        return None
     for x, y in ((a, b), (b, a)):
         if is_value(y, 1) and same_type(x, y):
             return x
