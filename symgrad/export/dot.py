@@ -175,9 +175,8 @@ def render(graph: Graph, path: str, engine: str = "auto") -> str:
     used: Graphviz's ``dot`` when it is installed (or ``engine="dot"``), else matplotlib.
 
     >>> import os, tempfile, symgrad as sg
-    >>> from symgrad.export.dot import render
     >>> path = os.path.join(tempfile.mkdtemp(), "g.svg")
-    >>> render(sg.Graph(sg.var("x") * 2), path) in ("dot", "matplotlib"), os.path.exists(path)
+    >>> sg.render(sg.Graph(sg.var("x") * 2), path) in ("dot", "matplotlib"), os.path.exists(path)
     (True, True)
     """
     fmt = os.path.splitext(path)[1].lstrip(".").lower()
