@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import numpy as np
@@ -166,7 +167,7 @@ def intern(op: OpDef, inputs: tuple, params: tuple = ()) -> Node:
         node.op, node.inputs, node.params, node.shape, node.dtype = op, inputs, params, shape, dtype
         node.__class__ = Node
         _TABLE[key] = node
-        if len(_TABLE) > _COLLECT_AT[0]:
+        if len(_TABLE) > _COLLECT_AT[0] and gc.isenabled():  # not while a build pauses gc
             _collect()
     return node
 
