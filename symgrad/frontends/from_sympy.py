@@ -1,5 +1,28 @@
-"""sympy → Graph (placeholder; being written)."""
+"""sg.from_sympy: sympy expressions → graph (sympy is imported on first use)."""
+
+from __future__ import annotations
+
+from ..ir import Graph
 
 
-def from_sympy(expr_or_exprs):
-    raise NotImplementedError("from_sympy is being written")
+def from_sympy(expr_or_exprs) -> Graph:
+    """Build a graph from a sympy expression (one output) or a list of them (one output each).
+
+    Free symbols become scalar float64 inputs, ordered by name; shared subexpressions become
+    one node.
+
+    Parameters
+    ----------
+    expr_or_exprs : sympy.Expr or sequence of sympy.Expr
+
+    Examples
+    --------
+    >>> import sympy, symgrad as sg
+    >>> y, x = sympy.symbols("y x")
+    >>> G = sg.from_sympy(y * sympy.cos(x) + x ** 2)
+    >>> [v.name for v in G.inputs], float(sg.evaluate(G, {"x": 0.0, "y": 3.0})[0])
+    (['x', 'y'], 3.0)
+    """
+    from .sympy_import import import_expressions  # loads sympy now: `import symgrad` stays light
+
+    return import_expressions(expr_or_exprs)
