@@ -1,0 +1,330 @@
+"""sg.to_sympy: every op against its numpy forward, derivatives against sympy.diff, the cse
+form, tensor outputs, deep graphs and error messages."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import symgrad as sg
+from symgrad.ir import REGISTRY
+from symgrad.ops import composite, shape
+from tests.ops.specs import SPECS_BY_NAME
+
+LEAVES = {"var", "const"}
+RNG_SEED = 7
+
+
+def flat_entries(out) -> list:
+    """The scalar sympy entries of one to_sympy output, in C order."""
+    if isinstance(out, sp.MatrixBase):
+        return list(out)
+    if isinstance(out, sp.NDimArray):
+        return list(sp.flatten(out.tolist()))
+    return [out]
+
+
+def input_symbols(graph: sg.Graph) -> list:
+    """The sympy symbols to_sympy uses for the graph's inputs, each input flattened in C order."""
+    symbols = []
+    for v in graph.inputs:
+        if not v.shape:
+            symbols.append(sp.Symbol(v.name))
+        else:
+            symbols += [sp.Symbol("_".join([v.name, *map(str, i)])) for i in np.ndindex(*v.shape)]
+    return symbols
+
+
+def sample(graph: sg.Graph, rng, lo=-1.5, hi=1.5) -> dict:
+    return {v.name: rng.uniform(lo, hi, size=v.shape) for v in graph.inputs}
+
+
+def sympy_values(graph: sg.Graph, values: dict, outputs=None) -> list:
+    """Every output of ``to_sympy(graph)`` evaluated with lambdify at ``values``."""
+    outputs = sg.to_sympy(graph) if outputs is None else outputs
+    flat_inputs = [float(x) for v in graph.inputs for x in np.ravel(values[v.name])]
+    fn = sp.lambdify(input_symbols(graph), [flat_entries(o) for o in outputs], "numpy")
+    return [np.array(vals, dtype=float) for vals in fn(*flat_inputs)]
+
+
+def assert_matches_evaluate(graph: sg.Graph, values: dict, outputs=None, rtol=1e-10):
+    if any(o.dtype == "float32" for o in graph.outputs):
+        rtol = 1e-6                      # sympy computes exactly what float32 rounds
+    expected = sg.evaluate(graph, values)
+    got = sympy_values(graph, values, outputs)
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(g, np.ravel(e).astype(float), rtol=rtol, atol=1e-12)
+
+
+# -- every op, through the registry ---------------------------------------------------------------
+def elementwise_case(op, rng):
+    spec = SPECS_BY_NAME.get(op.name)
+    if spec is None:   # a new elementwise op without a row: positive inputs, no params
+        arity = len(op.bprop)
+        inputs = [sg.var(f"a{i}") for i in range(arity)]
+        return sg.Graph(op(*inputs), inputs=inputs), {f"a{i}": rng.uniform(0.5, 2) for i in
+                                                      range(arity)}
+    return spec.build(), spec.sample(rng)
+
+
+def tensor_cases():
+    X = sg.var("X", shape=(2, 3))
+    v = sg.var("v", shape=(3,))
+    labels = sg.const(np.array([2, 0]))
+    return {
+        "broadcast_to": shape.broadcast_to(v, (2, 3)),
+        "sum_to": shape.sum_to(X, (1, 3)),
+        "reshape": sg.reshape(X, (3, 2)),
+        "concatenate": sg.concatenate([X, X * 2], axis=1),
+        "slice_axis": shape.slice_axis(X, 1, 1, 3),
+        "pad_axis": shape.pad_axis(X, 0, 1, 3, 4),
+        "transpose": X.T,
+        "getitem": X[1, ::2],
+        "scatter": shape.scatter(sg.var("g", shape=(2,)), X[1, ::2].params[0][1], (2, 3)),
+        "sum": sg.sum(X, axis=0),
+        "max": sg.max(X, axis=1),
+        "matmul": X @ v,
+        "softmax": sg.softmax(X),
+        "log_softmax": sg.log_softmax(X, axis=0),
+        "logsumexp": sg.logsumexp(X, axis=1),
+        "cross_entropy": sg.cross_entropy(X, labels),
+        "softmax_minus_onehot": composite.softmax_minus_onehot(X, labels),
+    }
+
+
+OPS = sorted(name for name in REGISTRY.ops if name not in LEAVES)
+
+
+@pytest.mark.parametrize("name", OPS)
+def test_every_op_exports_to_sympy_that_matches_its_forward(name):
+    rng = np.random.default_rng(RNG_SEED)
+    op = REGISTRY.ops[name]
+    if op.elementwise:
+        graph, values = elementwise_case(op, rng)
+    else:
+        cases = tensor_cases()
+        assert name in cases, f"add a to_sympy test case for the tensor op {name!r}"
+        graph = sg.Graph(cases[name])
+        values = sample(graph, rng)
+    assert any(n.op is op for n in graph.nodes), f"the {name} case does not contain {name}"
+    for _ in range(3):
+        assert_matches_evaluate(graph, values)
+        values = elementwise_case(op, rng)[1] if op.elementwise else sample(graph, rng)
+
+
+# -- derivatives against sympy.diff ---------------------------------------------------------------
+def _expressions():
+    x, y = sg.var("x"), sg.var("y")
+    return {
+        "poly": x ** 3 * y - 2 * x * y ** 2 + 5,
+        "sigmoid": sg.sigmoid(x * y) + sg.softplus(x - y),
+        "transcendental": sg.exp(sg.sin(x) * y) / (1 + sg.log(1 + x * x)) + sg.tanh(x / y),
+        "kinks": sg.relu(x) * sg.abs(y) + sg.maximum(x, y) - sg.minimum(x * y, 0.5),
+        "where": sg.where(x > y, x * x, sg.sqrt(y * y + 1)),
+        "tensor": sg.sum(sg.tanh(sg.var("W", (2, 2)) @ sg.stack([x, y])) ** 2),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_expressions()))
+def test_exported_gradients_agree_with_sympy_diff(name):
+    f = sg.Graph(_expressions()[name])
+    names = [v.name for v in f.inputs]
+    grads = sg.to_sympy(sg.gradients(f, names))
+    (expr,) = sg.to_sympy(f)
+    symbols = input_symbols(f)
+    real = {s: sp.Symbol(s.name, real=True) for s in symbols}   # so that diff(Abs) is sign
+    oracle_expr = expr.subs(real)
+    rng = np.random.default_rng(RNG_SEED)
+    exported = {n: g for n, g in zip(names, grads)}
+    for _ in range(4):
+        point = {s: rng.choice([-1, 1]) * rng.uniform(0.3, 1.7) for s in symbols}
+        real_point = {real[s]: v for s, v in point.items()}
+        for n in names:
+            wrt = [s for s in symbols if str(s) == n or str(s).startswith(n + "_")]
+            for s, entry in zip(wrt, flat_entries(exported[n])):
+                oracle = sp.diff(oracle_expr, real[s])
+                assert float(entry.subs(point)) == pytest.approx(float(oracle.subs(real_point)),
+                                                                 rel=1e-9, abs=1e-12)
+
+
+def test_polynomial_gradient_simplifies_to_sympy_diff():
+    x, y = sg.var("x"), sg.var("y")
+    f = sg.Graph(x ** 3 * y + sg.sin(x) * sg.exp(y))
+    dx, dy = sg.to_sympy(sg.gradients(f, ["x", "y"]))
+    (expr,) = sg.to_sympy(f)
+    X, Y = sp.symbols("x y")
+    assert sp.simplify(dx - sp.diff(expr, X)) == 0
+    assert sp.simplify(dy - sp.diff(expr, Y)) == 0
+
+
+def test_kink_derivatives_keep_the_api_convention():
+    x = sg.var("x")
+    X = sp.Symbol("x")
+    (relu_grad,) = sg.to_sympy(sg.gradients(sg.Graph(sg.relu(x)), ["x"]))
+    assert relu_grad == sp.Heaviside(X, 0)
+    (abs_grad,) = sg.to_sympy(sg.gradients(sg.Graph(sg.abs(x)), ["x"]))
+    assert abs_grad == sp.sign(X) and abs_grad.subs(X, 0) == 0
+    (max_grad,) = sg.to_sympy(sg.gradients(sg.Graph(sg.maximum(x, sg.var("y"))), ["x"]))
+    assert max_grad.subs({X: 1, sp.Symbol("y"): 1}) == sp.Rational(1, 2)
+
+
+# -- leaves, constants and output kinds ----------------------------------------------------------
+def test_constants_become_exact_numbers():
+    x = sg.var("x")
+    (expr,) = sg.to_sympy(sg.Graph(x * 0.25 + 3.0 * sg.sin(x) + 0.1))
+    X = sp.Symbol("x")
+    assert expr.coeff(sp.sin(X)) == 3 and isinstance(expr.coeff(sp.sin(X)), sp.Integer)
+    assert expr.coeff(X) == sp.Rational(1, 4)
+    floats = [a for a in expr.args if isinstance(a, sp.Float)]
+    assert len(floats) == 1 and float(floats[0]) == 0.1
+
+
+def test_inputs_are_plain_symbols_and_tensor_elements_are_named_by_index():
+    W = sg.var("W", shape=(2, 3))
+    (out,) = sg.to_sympy(sg.Graph(W * sg.var("s")))
+    assert out.shape == (2, 3)
+    assert out[1, 2] == sp.Symbol("W_1_2") * sp.Symbol("s")
+    assert sp.Symbol("s").is_real is None       # no assumptions: diff and lambdify just work
+
+
+def test_matmul_exports_as_sympy_matrix_product():
+    W, x = sg.var("W", shape=(2, 3)), sg.var("x", shape=(3,))
+    (out,) = sg.to_sympy(sg.Graph(W @ x))
+    Wm = sp.Matrix(2, 3, lambda i, j: sp.Symbol(f"W_{i}_{j}"))
+    xm = sp.Matrix(3, 1, lambda i, j: sp.Symbol(f"x_{i}"))
+    assert isinstance(out, sp.MatrixBase) and out.shape == (2, 1)
+    assert sp.simplify(out - Wm * xm) == sp.zeros(2, 1)
+
+
+def test_output_kinds_by_rank():
+    A = sg.var("A", shape=(2, 1, 2))
+    outs = sg.to_sympy(sg.Graph([sg.sum(A), sg.sum(A, axis=(1, 2)), A[:, 0, :] * 1.5, A * 2]))
+    assert isinstance(outs[0], sp.Expr)
+    assert isinstance(outs[1], sp.MatrixBase) and outs[1].shape == (2, 1)
+    assert isinstance(outs[2], sp.MatrixBase) and outs[2].shape == (2, 2)
+    assert isinstance(outs[3], sp.NDimArray) and outs[3].shape == (2, 1, 2)
+    assert outs[3][1, 0, 1] == 2 * sp.Symbol("A_1_0_1")
+
+
+def test_a_node_is_accepted_and_non_graphs_are_rejected():
+    x = sg.var("x")
+    assert sg.to_sympy(sg.exp(x)) == [sp.exp(sp.Symbol("x"))]
+    with pytest.raises(sg.SymgradError, match="expects a symgrad Graph"):
+        sg.to_sympy("exp(x)")
+
+
+def test_an_op_without_sympy_rule_is_named():
+    from symgrad.ir import OpDef, intern
+    blank = OpDef("blank_op", infer=lambda x: (x.shape, x.dtype), forward=np.negative,
+                  bprop=(None,), sympy=None)
+    node = intern(blank, (sg.var("x"),))
+    with pytest.raises(sg.SymgradError, match="'blank_op' has no sympy translation"):
+        sg.to_sympy(sg.Graph(node))
+
+
+# -- the cse form ---------------------------------------------------------------------------------
+def test_cse_form_names_each_shared_node_once():
+    x, y = sg.var("x"), sg.var("y")
+    u = x * y
+    G = sg.Graph([sg.exp(u) + sg.sin(u), u])
+    replacements, outputs = sg.to_sympy(G, cse=True)
+    assert [str(s) for s, _ in replacements] == ["x0"]
+    x0 = replacements[0][0]
+    assert replacements[0][1] == sp.Symbol("x") * sp.Symbol("y")
+    assert outputs == [sp.exp(x0) + sp.sin(x0), x0]
+    rebuilt = [o.subs(x0, replacements[0][1]) for o in outputs]
+    assert rebuilt == sg.to_sympy(G)
+
+
+def test_cse_symbols_avoid_input_names():
+    x0, x1 = sg.var("x0"), sg.var("x1")
+    u = sg.sin(x0 * x1)
+    replacements, outputs = sg.to_sympy(sg.Graph(u * u + u), cse=True)
+    names = [str(s) for s, _ in replacements]
+    assert names and not {"x0", "x1"} & set(names)
+
+
+def lambdify_cse(replacements, outputs, graph: sg.Graph, values: dict) -> list:
+    """Evaluate a cse form with one sympy.lambdify that assigns the replacements in order."""
+    symbols = [sp.Symbol(v.name) for v in graph.inputs]
+    fn = sp.lambdify(symbols, outputs, "numpy", cse=lambda exprs: (replacements, outputs))
+    return [float(v) for v in fn(*(float(values[v.name]) for v in graph.inputs))]
+
+
+def shared_chain(steps: int) -> sg.Graph:
+    u = x = sg.var("x")
+    for _ in range(steps):             # each u is used twice: 2^steps leaves as a tree
+        u = u * 0.5 + sg.sin(u)
+    assert x is not u
+    return sg.Graph(u)
+
+
+def test_cse_of_a_long_shared_chain_is_linear():
+    G = shared_chain(3_000)            # 2^3000 leaves as a tree; sympy builds ~10^4 ops/s
+    assert len(G) > 9_000
+    start = time.perf_counter()
+    replacements, outputs = sg.to_sympy(G, cse=True)
+    assert time.perf_counter() - start < 60
+    assert len(replacements) == 2_999 and len(outputs) == 1
+    assert all(sp.count_ops(e) <= 4 for _, e in replacements[:500])
+
+
+def test_cse_of_a_shared_chain_lambdifies_to_evaluate():
+    G = shared_chain(1_000)
+    replacements, outputs = sg.to_sympy(G, cse=True)
+    for value in (0.3, -1.1):
+        np.testing.assert_allclose(lambdify_cse(replacements, outputs, G, {"x": value}),
+                                   [float(sg.evaluate(G, {"x": value})[0])], rtol=1e-9)
+
+
+def test_cse_of_a_small_gradient_graph_lambdifies_to_evaluate():
+    x, y = sg.var("x"), sg.var("y")
+    f = sg.Graph(sg.sigmoid(x * y) * sg.exp(x * y) + sg.relu(x - y))
+    B = sg.gradients(f, ["x", "y"])
+    replacements, outputs = sg.to_sympy(B, cse=True)
+    values = {"x": 0.7, "y": -0.4}
+    expected = [float(v) for v in sg.evaluate(B, values)]
+    np.testing.assert_allclose(lambdify_cse(replacements, outputs, B, values), expected,
+                               rtol=1e-12)
+
+
+# -- deep graphs ----------------------------------------------------------------------------------
+def iterative_depth(expr) -> int:
+    """Depth of a sympy tree, walked with an explicit stack (sympy's own walkers recurse)."""
+    deepest, stack, seen = 0, [(expr, 1)], set()
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        deepest = max(deepest, depth)
+        stack.extend((arg, depth + 1) for arg in node.args)
+    return deepest
+
+
+def test_plain_export_of_a_deep_unary_chain():
+    x = sg.var("x")
+    u = x
+    for i in range(100_000):
+        u = sg.sin(u)
+    (expr,) = sg.to_sympy(sg.Graph(u))
+    assert isinstance(expr, sp.Expr)
+    assert iterative_depth(expr) >= 100_000
+
+
+def test_plain_export_of_a_deep_piecewise_chain_and_shallow_values():
+    x = sg.var("x")
+    u = x
+    for i in range(500):
+        u = sg.where(u > 1, sg.relu(u) * 0.5, sg.maximum(u, x) + 0.25)
+    (expr,) = sg.to_sympy(sg.Graph(u))
+    assert iterative_depth(expr) >= 500
+    small = x
+    for i in range(6):                   # lambdify walks the tree (3^levels): keep it small
+        small = sg.where(small > 1, sg.relu(small) * 0.5, sg.maximum(small, x) + 0.25)
+    G = sg.Graph(small)
+    for value in (-0.3, 0.8, 3.0):
+        assert_matches_evaluate(G, {"x": np.array(value)})
