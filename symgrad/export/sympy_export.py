@@ -9,9 +9,10 @@ behaviours would break that promise, and are kept away:
   grows exponentially with depth. Function applications are therefore built unevaluated
   (``tanh(x, evaluate=False)``: the graph already says what to compute), while arithmetic
   (``Add``, ``Mul``, ``Pow``) keeps sympy's canonical form up to ``EVALUATE_DEPTH`` levels.
-* Deeper nodes are built entirely unevaluated, and ``Max``/``Min``/``Piecewise`` from their
-  raw constructors, because even their unevaluated constructors sort or search their
-  arguments recursively.
+* Deeper nodes are built entirely unevaluated, and ``Max``/``Min`` from their raw
+  constructors, because even their unevaluated constructors sort their arguments recursively.
+  ``Piecewise`` is always built raw: its constructor rewrites a condition that contains a
+  ``Piecewise`` into ITE form, exponential in the nesting.
 
 With ``cse=True`` every node used more than once, and every ``EVALUATE_DEPTH``-th level of an
 unshared chain, becomes a replacement symbol, so each expression stays shallow.
@@ -249,7 +250,7 @@ def _raw_piecewise(*pairs):
     return sp.Basic.__new__(sp.Piecewise, *pieces)
 
 
-_SHALLOW = _Namespace({})
+_SHALLOW = _Namespace({"Piecewise": _raw_piecewise})
 _DEEP = _Namespace({"Max": _raw_lattice(sp.Max), "Min": _raw_lattice(sp.Min),
                     "Piecewise": _raw_piecewise})
 

@@ -131,6 +131,14 @@ where = define_op(
     doc="where(cond, a, b): a where cond holds, else b")
 
 
+def _cast_sympy(sp, x, dtype):
+    if dtype != "bool" and not isinstance(x, sp.Expr):      # a comparison: 0 or 1
+        return sp.Piecewise((sp.Integer(1), x), (sp.Integer(0), True))
+    if dtype == "int64" and not isinstance(x, sp.Integer):  # astype truncates
+        return sp.Piecewise((sp.floor(x), x >= 0), (sp.ceiling(x), True))
+    return x
+
+
 def _cast_infer(x, *, dtype):
     return x.shape, dtype
 
@@ -139,7 +147,7 @@ cast = define_op(
     "cast", infer=_cast_infer, elementwise=True,
     forward=lambda x, *, dtype: np.asarray(x).astype(dtype),
     bprop=(lambda g, out, x, *, dtype: cast(g, dtype=float_of(x.dtype)),),
-    sympy=lambda sp, x, *, dtype: x,
+    sympy=lambda sp, x, *, dtype: _cast_sympy(sp, x, dtype),
     simplify=lambda x, *, dtype: x if x.dtype == dtype else None,
     doc="x converted to another dtype")
 
