@@ -137,11 +137,9 @@ def draw(graph: Graph, ax=None):
     import networkx as nx
 
     positions = layered_positions(graph)
-    width = max(x for x, _ in positions.values()) + 1
-    height = max(abs(y) for _, y in positions.values()) * 2 + 1
     if ax is None:
         import matplotlib.pyplot as plt
-        _, ax = plt.subplots(figsize=(min(2 + 1.6 * width, 40), min(1.5 + 0.9 * height, 40)))
+        _, ax = plt.subplots(figsize=figure_size(positions))
     dg = graph.to_networkx()
     kinds = node_kinds(graph)
     marked = output_nodes(graph)
@@ -168,6 +166,13 @@ def draw(graph: Graph, ax=None):
     ax.margins(0.12)
     ax.set_axis_off()
     return ax
+
+
+def figure_size(positions: dict) -> tuple:
+    """Inches (width, height) for a layered layout, capped at 40."""
+    width = max(x for x, _ in positions.values()) + 1
+    height = max(abs(y) for _, y in positions.values()) * 2 + 1
+    return min(2 + 1.6 * width, 40), min(1.5 + 0.9 * height, 40)
 
 
 def render(graph: Graph, path: str, engine: str = "auto") -> str:
@@ -201,10 +206,7 @@ def render(graph: Graph, path: str, engine: str = "auto") -> str:
     except ImportError:
         raise SymgradError("writing a picture needs Graphviz's dot or matplotlib; install "
                            "one (python -m pip install 'symgrad[viz]')") from None
-    positions = layered_positions(graph)
-    width = max(x for x, _ in positions.values()) + 1
-    height = max(abs(y) for _, y in positions.values()) * 2 + 1
-    figure = Figure(figsize=(min(2 + 1.6 * width, 40), min(1.5 + 0.9 * height, 40)))
+    figure = Figure(figsize=figure_size(layered_positions(graph)))
     FigureCanvasAgg(figure)
     draw(graph, ax=figure.add_subplot())
     figure.savefig(path, format=fmt, bbox_inches="tight")
