@@ -30,11 +30,11 @@ def _exp_shifted(x, axis):
     return np.exp(shifted, out=shifted) if shifted.dtype.kind == "f" else np.exp(shifted), peak
 
 
-def _check_float_axes(opname, x, axis):
+def _check_float_axes(opname, x, axis, empty_ok=False):
     if x.dtype == "bool":
         raise ShapeError(f"{opname}: input must be numbers, not bool")
-    if any(x.shape[a] == 0 for a in axis):
-        raise ShapeError(f"{opname}: cannot normalise over an empty axis of shape {x.shape}")
+    if not empty_ok and any(x.shape[a] == 0 for a in axis):
+        raise ShapeError(f"{opname}: cannot reduce over an empty axis of shape {x.shape}")
 
 
 def _vectorized(sp_fn):
@@ -43,11 +43,13 @@ def _vectorized(sp_fn):
 
 # -- softmax ------------------------------------------------------------------------------------
 def _softmax_infer(x, *, axis):
-    _check_float_axes("softmax", x, axis)
+    _check_float_axes("softmax", x, axis, empty_ok=True)    # empty in, empty out (numpy, JAX)
     return x.shape, float_of(x.dtype)
 
 
 def _softmax_forward(x, *, axis):
+    if np.size(x) == 0:
+        return np.empty(np.shape(x), dtype=float_of(np.asarray(x).dtype.name))
     e, _ = _exp_shifted(x, axis)
     e /= e.sum(axis=axis, keepdims=True)
     return e
@@ -78,11 +80,13 @@ def softmax(x, axis=-1) -> Node:
 
 # -- log_softmax --------------------------------------------------------------------------------
 def _log_softmax_infer(x, *, axis):
-    _check_float_axes("log_softmax", x, axis)
+    _check_float_axes("log_softmax", x, axis, empty_ok=True)
     return x.shape, float_of(x.dtype)
 
 
 def _log_softmax_forward(x, *, axis):
+    if np.size(x) == 0:
+        return np.empty(np.shape(x), dtype=float_of(np.asarray(x).dtype.name))
     e, peak = _exp_shifted(x, axis)
     return (x - peak) - np.log(np.sum(e, axis=axis, keepdims=True))
 
@@ -125,9 +129,9 @@ def _logsumexp_forward(x, *, axis, keepdims):
 
 
 def _logsumexp_rule(g, out, x, *, axis, keepdims):
-    keep = kept_shape(x.shape, axis)
-    # g * softmax, as exp(x - logsumexp(x)): the exponent is <= 0
-    return mul(reshape(g, keep), exp(sub(x, reshape(out, keep))))
+    # g * softmax(x), max-shifted: exact at any magnitude (exp(x - out) is [1, 1], not
+    # [0.5, 0.5], for logsumexp([x, x]) once x > 1e16, where out rounds to x)
+    return mul(reshape(g, kept_shape(x.shape, axis)), softmax(x, axis))
 
 
 def _logsumexp_sympy(sp, x, *, axis, keepdims):
@@ -186,6 +190,8 @@ def _cross_entropy_infer(logits, labels):
 def _cross_entropy_forward(logits, labels):
     rows, classes = logits.shape
     labels = _check_labels(labels, classes)
+    if rows == 0:                        # the mean of no rows: NaN, as numpy and JAX, silently
+        return np.array(np.nan, dtype=logits.dtype)
     e, peak = _exp_shifted(logits, 1)
     log_total = np.log(e.sum(axis=1))
     log_total -= logits[np.arange(rows), labels]
