@@ -1,0 +1,2 @@
+class CProgram: pass
+def to_c(graph): pass
