@@ -235,7 +235,7 @@ class _Source:
         results = []
         for k in schedule.output_slots:
             node = nodes[k]
-            value = self.literals.get(k, f"R[{crossing[k]}]")
+            value = self.literals[k] if k in self.literals else f"R[{crossing[k]}]"
             results.append(f"np.array({value}, dtype=np.{node.dtype})" if self.fast[k]
                            else value)
         lines.append(f"    return [{', '.join(results)}]")
