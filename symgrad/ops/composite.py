@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import InputError, ShapeError
 from ..ir import Node
 from ..ir.types import float_of
-from ._define import apply, define_op, lift
+from ._define import apply, batch_axes, define_op, lift
 from .arith import div, mul, sub
 from .elementwise import exp
 from .reduce import object_array, sum_
@@ -64,7 +64,8 @@ softmax_op = define_op(
     "softmax", infer=_softmax_infer, forward=_softmax_forward, public=False,
     # d softmax: s * (g - sum(g * s)) along the axis
     bprop=(lambda g, out, x, *, axis: mul(out, sub(g, sum_(mul(g, out), axis, keepdims=True))),),
-    sympy=_softmax_sympy, doc="exp(x) / sum(exp(x)) along axis, max-shifted")
+    sympy=_softmax_sympy, doc="exp(x) / sum(exp(x)) along axis, max-shifted",
+    emit={"batch": lambda batch, x, *, axis: _softmax_forward(x, axis=batch_axes(axis, batch))})
 
 
 def softmax(x, axis=-1) -> Node:
@@ -100,7 +101,9 @@ log_softmax_op = define_op(
     "log_softmax", infer=_log_softmax_infer, forward=_log_softmax_forward, public=False,
     # g - softmax * sum(g), with softmax = exp(out): out <= 0, so exp never overflows
     bprop=(lambda g, out, x, *, axis: sub(g, mul(exp(out), sum_(g, axis, keepdims=True))),),
-    sympy=_log_softmax_sympy, doc="x - logsumexp(x) along axis, max-shifted")
+    sympy=_log_softmax_sympy, doc="x - logsumexp(x) along axis, max-shifted",
+    emit={"batch": lambda batch, x, *, axis: _log_softmax_forward(
+        x, axis=batch_axes(axis, batch))})
 
 
 def log_softmax(x, axis=-1) -> Node:
@@ -142,6 +145,8 @@ def _logsumexp_sympy(sp, x, *, axis, keepdims):
 logsumexp_op = define_op(
     "logsumexp", infer=_logsumexp_infer, forward=_logsumexp_forward, public=False,
     bprop=(_logsumexp_rule,), sympy=_logsumexp_sympy,
+    emit={"batch": lambda batch, x, *, axis, keepdims: _logsumexp_forward(
+        x, axis=batch_axes(axis, batch), keepdims=keepdims)},
     doc="log(sum(exp(x))) over axes, max-shifted")
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..ir import Node
 from ..ir.types import float_of, size_of
-from ._define import apply, const, define_op, lift
+from ._define import apply, batch_axes, const, define_op, lift
 from .arith import div, mul
 from .elementwise import less, where
 from .shape import broadcast_to, kept_shape, normalize_axes, reshape
@@ -50,6 +50,8 @@ sum_op = define_op(
     sympy=lambda sp, x, *, axis, keepdims: object_array(np.sum(x, axis=axis,
                                                                keepdims=keepdims)),
     simplify=_sum_simplify,
+    emit={"batch": lambda batch, x, *, axis, keepdims: np.sum(x, batch_axes(axis, batch),
+                                                               keepdims=keepdims)},
     doc="sum of x over axes")
 
 
@@ -99,6 +101,8 @@ max_op = define_op(
     forward=lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
     bprop=(_max_rule,), sympy=_max_sympy,
     simplify=lambda x, *, axis, keepdims: x if not axis else None,
+    emit={"batch": lambda batch, x, *, axis, keepdims: np.max(x, batch_axes(axis, batch),
+                                                               keepdims=keepdims)},
     doc="max of x over axes; the gradient is split evenly among tied maxima")
 
 
