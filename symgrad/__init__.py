@@ -18,6 +18,7 @@ from .ops.linalg import dot, matmul
 from .ops.composite import cross_entropy, log_softmax, logsumexp, softmax
 from .autodiff import gradients, hessian, jacobian
 from .autodiff.explain import explain
+from .passes import optimize
 from .evaluate import compile, evaluate
 from .export import draw, render, to_dot, to_sympy
 from .frontends import from_sympy, parse
@@ -32,6 +33,6 @@ __all__ = [
     "minimum", "where", "greater", "less", "heaviside", "cast",
     "broadcast_to", "concatenate", "reshape", "stack", "transpose", "getitem",
     "sum", "mean", "max", "matmul", "dot", "softmax", "log_softmax", "logsumexp", "cross_entropy",
-    "gradients", "jacobian", "hessian", "explain", "evaluate", "compile",
+    "gradients", "jacobian", "hessian", "explain", "optimize", "evaluate", "compile",
     "parse", "from_sympy", "to_sympy", "to_dot", "draw", "render",
 ]
