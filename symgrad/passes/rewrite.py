@@ -9,21 +9,20 @@ from ..ir import intern
 REWRITES_PER_NODE = 16  # loop guard: a rule table that keeps firing longer than this is a bug
 
 
-def rewrite(order, outputs, rules: dict, on_rebuild: tuple = (), commutative: dict | None = None
+def rewrite(order, outputs, rules: dict, generic: tuple = (), commutative: dict | None = None
             ) -> list:
     """The rewritten ``outputs``, given ``order``, a topological listing of their ancestors.
 
-    ``rules`` maps an op name to rules ``node -> node | None``; the first replacement with the
-    node's shape and dtype wins and is itself rewritten, so rules may build new nodes freely.
-    ``on_rebuild`` rules are tried first on nodes whose inputs changed (a node's builder already
-    tried them on its original inputs). ``commutative`` maps an op name to a predicate
+    ``rules`` maps an op name to rules ``node -> node | None``, and ``generic`` rules are tried
+    on every node before those; the first replacement with the node's shape and dtype wins and
+    is itself rewritten, so rules may build new nodes freely. ``commutative`` maps an op name to a predicate
     ``(a, b) -> bool`` allowing its two operands to be swapped: operands are then put in the
     order their rewritten nodes were settled, so ``a*b`` and ``b*a`` become one node.
     Structurally equal results are one node by interning, so subexpressions merge across the
     whole graph.
     """
     commutative = commutative or {}
-    plans: dict = {}     # op -> (swap predicate, rules for a node as built, for a rebuilt node)
+    plans: dict = {}     # op -> (swap predicate, its rules)
     final: dict = {}     # node -> its rewritten node (which maps to itself)
     rank: dict = {}      # rewritten node -> settling order: the canonical operand order
     budget = [REWRITES_PER_NODE * (len(order) + 1)]
@@ -36,8 +35,7 @@ def rewrite(order, outputs, rules: dict, on_rebuild: tuple = (), commutative: di
         op = node.op
         plan = plans.get(op)
         if plan is None:
-            own = rules.get(op.name, ())
-            plan = plans[op] = (commutative.get(op.name), own, on_rebuild + own)
+            plan = plans[op] = (commutative.get(op.name), generic + rules.get(op.name, ()))
         swap = plan[0]
         if swap is not None:
             a, b = new_inputs
@@ -48,11 +46,9 @@ def rewrite(order, outputs, rules: dict, on_rebuild: tuple = (), commutative: di
             if new in final:                    # merged with a node settled before
                 final[node] = final[new]
                 return None
-            candidates = plan[2]
         else:
             new = node
-            candidates = plan[1]
-        for rule in candidates:
+        for rule in plan[1]:
             out = rule(new)
             if (out is not None and out is not new and out.shape == new.shape
                     and out.dtype == new.dtype):

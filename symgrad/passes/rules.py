@@ -93,7 +93,7 @@ def fold(node):
 
 
 def build_identity(node):
-    """The op's own construction-time identities (x*1, x/1, --x, ...), for rebuilt nodes."""
+    """The op's own construction-time identities (x*1, x/1, --x, ...)."""
     simplify = node.op.simplify
     if simplify is None:
         return None
@@ -160,8 +160,9 @@ def _no_tie(a, b) -> bool:
 
 COMMUTATIVE = {"add": _always, "mul": _always, "maximum": _no_tie, "minimum": _no_tie}
 
-# rules tried on every node whose inputs changed (on the others the builder applied them)
-ON_REBUILD = (build_identity, fold)
+# tried on every node first: builders apply these at construction, but rewritten inputs can
+# enable them again (and a graph made with ``intern`` directly never had them)
+GENERIC = (build_identity, fold)
 
 EXACT = {
     "add": (add_of_neg,),
