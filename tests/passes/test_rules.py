@@ -189,3 +189,15 @@ def test_optimize_is_idempotent_and_checks_its_argument():
     assert len(sg.optimize(once)) == len(once)
     with pytest.raises(sg.SymgradError, match="Graph"):
         sg.optimize(x)
+
+
+def test_a_chain_of_100k_nodes_needs_no_recursion():
+    u = x
+    for _ in range(50_000):
+        u = sg.sin(u) * y                        # every mul is rebuilt with its operands swapped
+    G = sg.Graph(u)
+    O = sg.optimize(G)
+    assert len(O) == len(G) > 100_000
+    # the innermost mul settled sin(x) before y, so only it keeps its order
+    assert sum(n.inputs[0] is y for n in O.nodes if n.op.name == "mul") == 50_000 - 1
+    same_values(G, O, {"x": 0.3, "y": -1.1})
