@@ -4,7 +4,6 @@ for x = -0.0, nor x*0, which is NaN for x = inf)."""
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
