@@ -16,7 +16,7 @@ from .ops.shape import broadcast_to, concatenate, getitem, reshape, stack, trans
 from .ops.reduce import max_ as max, mean, sum_ as sum
 from .ops.linalg import dot, matmul
 from .ops.composite import cross_entropy, log_softmax, logsumexp, softmax
-from .autodiff import gradients, hessian, hvp, jacobian, jvp
+from .autodiff import gradients, hessian, hvp, jacobian, jvp, sparsity
 from .autodiff.explain import explain
 from .evaluate import compile, evaluate
 from .export import draw, render, to_dot, to_sympy
@@ -32,6 +32,6 @@ __all__ = [
     "minimum", "where", "greater", "less", "heaviside", "cast",
     "broadcast_to", "concatenate", "reshape", "stack", "transpose", "getitem",
     "sum", "mean", "max", "matmul", "dot", "softmax", "log_softmax", "logsumexp", "cross_entropy",
-    "gradients", "jacobian", "hessian", "jvp", "hvp", "explain", "evaluate", "compile",
+    "gradients", "jacobian", "hessian", "jvp", "hvp", "sparsity", "explain", "evaluate", "compile",
     "parse", "from_sympy", "to_sympy", "to_dot", "draw", "render",
 ]

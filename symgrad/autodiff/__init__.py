@@ -3,5 +3,6 @@
 from .backprop import build_grad, gradients, prune
 from .forward import hvp, jvp
 from .jacobian import hessian, jacobian
+from .sparsity import sparsity
 
-__all__ = ["gradients", "build_grad", "prune", "jacobian", "hessian", "jvp", "hvp"]
+__all__ = ["gradients", "build_grad", "prune", "jacobian", "hessian", "jvp", "hvp", "sparsity"]

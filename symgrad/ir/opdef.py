@@ -22,17 +22,25 @@ class OpDef:
               it maps numpy object arrays of sympy scalars to one.
     elementwise  True for ops that act element by element with numpy broadcasting
     simplify  optional construction-time identity ``(*inputs, **params) -> Node | None``
+    deps      how each output element depends on input elements, for structural sparsity:
+              "elementwise" (numpy broadcasting), "gather" (pure data movement: the numpy
+              forward applied to arrays of element numbers gives the map), "reduce" (over
+              ``axis``, or down to ``shape``), "along_axis" (each element depends on its whole
+              fiber along ``axis``), "matmul", or "dense" (every output on every input, always
+              safe). Default: "elementwise" for elementwise ops, else "dense"
     build     ``(op, args, params) -> Node``, set by the ops layer; calling the OpDef calls it
     """
 
     __slots__ = ("name", "infer", "forward", "bprop", "sympy", "simplify", "elementwise",
-                 "build", "doc")
+                 "deps", "build", "doc")
 
     def __init__(self, name: str, infer: Callable, forward: Callable, bprop, sympy,
-                 simplify: Callable | None = None, elementwise: bool = False, doc: str = ""):
+                 simplify: Callable | None = None, elementwise: bool = False, doc: str = "",
+                 deps: str | None = None):
         self.name, self.infer, self.forward = name, infer, forward
         self.bprop = bprop if callable(bprop) else tuple(bprop)
         self.sympy, self.simplify, self.elementwise, self.doc = sympy, simplify, elementwise, doc
+        self.deps = deps or ("elementwise" if elementwise else "dense")
         self.build: Callable | None = None
 
     def rule(self, position: int):
