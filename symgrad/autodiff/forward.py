@@ -63,17 +63,16 @@ def hvp(f, wrt: Sequence, vectors: Sequence) -> Graph:
                             f"gradient for vector functions")
     targets = resolve_wrt(graph, wrt)
     seeds = seeds_for(targets, vectors, "hvp", "vectors")
-    outputs = hvp_nodes(z, targets, seeds)
+    products = hvp_table(z, targets, seeds, build_grad(z, seed_of(z, None), targets))
+    outputs = [products.get(w) if products.get(w) is not None else zeros_like(w)
+               for w in targets]
     return Graph(outputs, inputs_of(graph, targets, seeds))
 
 
-def hvp_nodes(z: Node, targets: list, seeds: list, grads: dict | None = None) -> list:
-    """H·v as one node per target (zeros where disconnected); ``grads``: ∇z if already built."""
-    if grads is None:
-        grads = build_grad(z, seed_of(z, None), targets)
+def hvp_table(z: Node, targets: list, seeds: list, grads: dict) -> dict:
+    """{target: (H·v) block} for the targets H·v reaches; ``grads`` is the grad table of z."""
     inner = inner_product([grads.get(w) for w in targets], seeds)
-    table = build_grad(inner, seed_of(inner, None), targets) if inner is not None else {}
-    return [table.get(w) if table.get(w) is not None else zeros_like(w) for w in targets]
+    return build_grad(inner, seed_of(inner, None), targets) if inner is not None else {}
 
 
 def pushforward(z: Node, targets: list, seeds: list) -> Node:

@@ -62,6 +62,7 @@ class Program:
                 program.append((fn, args, k, tuple(frees_at.get(k, ()))))
         self.program = program
         self.output_slots = [slot[o] for o in graph.outputs]
+        self.postprocess = graph.postprocess    # a CompressedGraph's decompression, else None
 
     def __call__(self, inputs=None, /, **named) -> list:
         """Evaluate with inputs given as a mapping and/or keyword arguments (by name)."""
@@ -91,7 +92,8 @@ class Program:
                     regs[out] = fn(*[regs[a] for a in args])
                 for k in frees:
                     regs[k] = None
-        return [np.asarray(regs[k]) for k in self.output_slots]
+        outputs = [np.asarray(regs[k]) for k in self.output_slots]
+        return outputs if self.postprocess is None else self.postprocess(outputs)
 
 
 def _makes_new_array(node: Node) -> bool:
