@@ -8,6 +8,7 @@ import numpy as np
 from ..errors import GradientError, SymgradError
 from ..ir import CompressedGraph, Graph, Node
 from ..ops._define import const
+from ..ops.arith import add
 from ..ops.elementwise import where
 from ..ops.linalg import matmul
 from ..ops.shape import concatenate, getitem, reshape, stack, transpose
@@ -20,6 +21,7 @@ from .forward import hvp_table, pushforward
 from .sparsity import hessian_pattern, jacobian_pattern
 
 DENSE_COLOURING_LIMIT = 1 << 22   # dense calls try colouring up to this many matrix entries
+SPREAD_BY_WHERE = 8               # up to this many colours, decompress with broadcast wheres
 
 
 @paused_gc()
@@ -102,9 +104,7 @@ def dense_jacobian(z: Node, targets: list) -> Node:
             by_columns, colours, count = colouring_choice(pattern)
             if 2 * count <= min(m, n):
                 compressed = compressed_sweeps(z, targets, colours, count, by_columns)
-                indicator = colour_indicator(colours, count, z.dtype)
-                expanded = (matmul(compressed, indicator) if by_columns
-                            else matmul(transpose(indicator), compressed))
+                expanded = spread(compressed, colours, count, 1 if by_columns else 0)
                 return where(const(pattern.toarray()), expanded, 0)
     if n < m:
         columns = [flat(pushforward(z, targets, split_seed(unit(n, j), targets)))
@@ -125,8 +125,29 @@ def star_expanded(z: Node, targets: list, pattern, colours: np.ndarray) -> Node:
     read_row, read_col = np.zeros((n, n), dtype=bool), np.zeros((n, n), dtype=bool)
     read_row[rows[from_row], pattern.indices[from_row]] = True
     read_col[rows[~from_row], pattern.indices[~from_row]] = True
-    expanded = matmul(compressed, colour_indicator(colours, count, z.dtype))
+    expanded = spread(compressed, colours, count, 1)
     return where(const(read_row), expanded, where(const(read_col), transpose(expanded), 0))
+
+
+def spread(compressed: Node, colours: np.ndarray, count: int, axis: int) -> Node:
+    """The (M, N) matrix whose entry (i, j) is compressed[i, colour(j)] (axis 1: J·S or H·S)
+    or compressed[colour(i), j] (axis 0: Sᵀ·J). A few colours: one broadcast ``where`` per
+    colour (a matmul with inner size 3 is slower, and would turn an inf into NaNs); many: a
+    matmul with the colour indicator."""
+    if count > SPREAD_BY_WHERE:
+        indicator = colour_indicator(colours, count, compressed.dtype)
+        return matmul(compressed, indicator) if axis else matmul(transpose(indicator), compressed)
+    total = None
+    for c in range(count):
+        if axis:
+            part = getitem(compressed, (slice(None), slice(c, c + 1)))
+            mask = (colours == c)[None, :]
+        else:
+            part = getitem(compressed, (slice(c, c + 1),))
+            mask = (colours == c)[:, None]
+        term = where(const(mask), part, 0)
+        total = term if total is None else add(total, term)
+    return total
 
 
 def split_blocks(J: Node, z: Node, targets: list) -> list:

@@ -158,3 +158,14 @@ def test_dense_jacobian_by_colouring_matches_differences():
     np.testing.assert_allclose(sg.evaluate(J, point)[0],
                                numeric_jacobian(sg.compile(sg.Graph(g)), "x", point),
                                rtol=1e-6, atol=1e-8)
+
+
+def test_dense_jacobian_by_row_colouring_matches_differences():
+    x = sg.var("x", (24,))
+    g = sg.sum(sg.reshape(x, (6, 4)) ** 3, axis=1)        # disjoint rows: one reverse sweep
+    J = sg.jacobian(g, [x])
+    assert len(J) < 40
+    point = {"x": np.linspace(-1, 1, 24)}
+    np.testing.assert_allclose(sg.evaluate(J, point)[0],
+                               numeric_jacobian(sg.compile(sg.Graph(g)), "x", point),
+                               rtol=1e-6, atol=1e-8)
