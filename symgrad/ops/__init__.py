@@ -2,6 +2,7 @@
 
 from ..ir import REGISTRY
 from . import arith, composite, elementwise, linalg, reduce, shape
+from . import logic, special, statistics  # noqa: F401 (register their ops and functions)
 from ._define import const, define_op, lift, public, var
 
 for _module in (shape, reduce, linalg, composite):
