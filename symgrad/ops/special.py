@@ -47,9 +47,9 @@ arccosh = _unary("arccosh", np.arccosh,
 arctanh = _unary("arctanh", np.arctanh, lambda g, out, x: div(g, _one_minus_square(x)),
                  lambda sp, x: sp.atanh(x), doc="inverse hyperbolic tangent (|x| < 1)")
 log2 = _unary("log2", np.log2, lambda g, out, x: div(g, mul(x, LN2)),
-              lambda sp, x: sp.log(x, 2), doc="base-2 logarithm")
+              lambda sp, x: sp.log(x) / sp.log(2), doc="base-2 logarithm")
 log10 = _unary("log10", np.log10, lambda g, out, x: div(g, mul(x, LN10)),
-               lambda sp, x: sp.log(x, 10), doc="base-10 logarithm")
+               lambda sp, x: sp.log(x) / sp.log(10), doc="base-10 logarithm")
 exp2 = _unary("exp2", np.exp2, lambda g, out, x: mul(g, mul(out, LN2)),
               lambda sp, x: sp.Integer(2) ** x, doc="2**x")
 
