@@ -17,7 +17,7 @@ def _derivatives(node, names, point, order=1):
     graph = sg.Graph(node)
     out = []
     for _ in range(order):
-        graph = sg.gradients(graph, names) if len(names) > 1 else sg.gradients(graph, names)
+        graph = sg.gradients(graph, names)
         out.append([float(v) for v in sg.evaluate(graph, point)])
         graph = graph[0]
     return out
