@@ -17,10 +17,10 @@ from ..errors import ShapeError
 from ..ir import Node
 from ..ir.types import size_of
 from ._define import apply, const, define_op, lift, public
-from .arith import div, mul, sub
-from .elementwise import abs_, cast, heaviside, pow_, sqrt
+from .arith import div, mul, neg, sub
+from .elementwise import abs_, cast, pow_, sqrt
 from .logic import not_equal
-from .reduce import _reduced_shape, _spread, max_, mean, object_array, sum_
+from .reduce import _max_rule, _reduced_shape, max_, mean, object_array, sum_
 from .shape import (_axis, broadcast_to, concatenate, kept_shape, normalize_axes, reshape,
                     transpose)
 
@@ -55,9 +55,8 @@ def _min_infer(x, *, axis, keepdims):
 
 
 def _min_rule(g, out, x, *, axis, keepdims):
-    trough = reshape(out, kept_shape(x.shape, axis))
-    mask = heaviside(sub(trough, x), at0=1.0)        # 1 where x == min, else 0 (x >= min)
-    return mul(_spread(g, x, axis), div(mask, sum_(mask, axis, keepdims=True)))
+    # min(x) = -max(-x): the gradient goes to the arg-min, split evenly among ties
+    return _max_rule(g, neg(out), neg(x), axis=axis, keepdims=keepdims)
 
 
 min_op = define_op(

@@ -73,31 +73,30 @@ VECTOR_ORDS = [None, 2, 1, np.inf, -np.inf, 3, 0.5]
 MATRIX_ORDS = [None, "fro", 1, -1, np.inf, -np.inf]
 
 
+def _check_norm(value, ord, axis, keepdims):
+    A = sg.var("A", shape=value.shape)
+    node = sg.norm(A, ord=ord, axis=axis, keepdims=keepdims)
+    got = sg.evaluate(node, {"A": value})[0]
+    expected = np.linalg.norm(value, ord=ord, axis=axis, keepdims=keepdims)
+    assert got.shape == expected.shape == node.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-13)
+    check_gradients(sg.Graph(weighted(node)), {"A": value})
+
+
 @pytest.mark.parametrize("keepdims", [False, True])
 @pytest.mark.parametrize("ord", VECTOR_ORDS, ids=str)
 def test_vector_norms(ord, keepdims):
-    for axis in (None, 1, -1) if ord is None else (1, -1):
-        A = sg.var("A", shape=(3, 4)) if axis is not None else sg.var("v", shape=(4,))
-        value = XV[0] if axis is not None else XV[0, 0]
-        node = sg.norm(A, ord=ord, axis=axis, keepdims=keepdims)
-        got = sg.evaluate(node, {A.name: value})[0]
-        expected = np.linalg.norm(value, ord=ord, axis=axis, keepdims=keepdims)
-        assert got.shape == expected.shape == node.shape
-        np.testing.assert_allclose(got, expected, rtol=1e-13)
-        check_gradients(sg.Graph(weighted(node)), {A.name: value})
+    _check_norm(XV[0, 0], ord, None, keepdims)
+    for axis in (1, -1):
+        _check_norm(XV[0], ord, axis, keepdims)
 
 
 @pytest.mark.parametrize("keepdims", [False, True])
 @pytest.mark.parametrize("ord", MATRIX_ORDS, ids=str)
 def test_matrix_norms(ord, keepdims):
-    for axis in (None, (1, 2), (2, 0)):
-        A, value = (sg.var("A", shape=(3, 4)), XV[0]) if axis is None else (X, XV)
-        node = sg.norm(A, ord=ord, axis=axis, keepdims=keepdims)
-        got = sg.evaluate(node, {A.name: value})[0]
-        expected = np.linalg.norm(value, ord=ord, axis=axis, keepdims=keepdims)
-        assert got.shape == expected.shape == node.shape
-        np.testing.assert_allclose(got, expected, rtol=1e-13)
-        check_gradients(sg.Graph(weighted(node)), {A.name: value})
+    _check_norm(XV[0], ord, None, keepdims)
+    for axis in ((1, 2), (2, 0)):
+        _check_norm(XV, ord, axis, keepdims)
 
 
 def test_norm_of_a_tensor_without_ord_is_the_flat_2_norm_and_bad_ords_raise():
