@@ -1,6 +1,6 @@
 """Comparisons and logic: greater_equal less_equal equal not_equal logical_and logical_or
-logical_not. Each gives a bool array (a ``where`` condition) and passes no gradient; the
-operators ``>= <= == !=`` stay Python's on nodes (use these functions)."""
+logical_xor logical_not. Each gives a bool array (a ``where`` condition) and passes no
+gradient; the operators ``>= <= == !=`` stay Python's on nodes (use these functions)."""
 
 from __future__ import annotations
 
@@ -30,9 +30,12 @@ logical_and = _compare("logical_and", np.logical_and,
                        lambda sp, a, b: sp.And(_truth(sp, a), _truth(sp, b)), "a and b")
 logical_or = _compare("logical_or", np.logical_or,
                       lambda sp, a, b: sp.Or(_truth(sp, a), _truth(sp, b)), "a or b")
+logical_xor = _compare("logical_xor", np.logical_xor,
+                       lambda sp, a, b: sp.Xor(_truth(sp, a), _truth(sp, b)), "a xor b")
 logical_not = define_op(
     "logical_not", infer=lambda x: (x.shape, "bool"),
     forward=np.logical_not, elementwise=True, bprop=(None,),
     sympy=lambda sp, x: sp.Not(_truth(sp, x)), doc="not x (bool, not differentiable)")
 
-OPS = (greater_equal, less_equal, equal, not_equal, logical_and, logical_or, logical_not)
+OPS = (greater_equal, less_equal, equal, not_equal, logical_and, logical_or, logical_xor,
+       logical_not)

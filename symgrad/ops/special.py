@@ -1,10 +1,10 @@
 """More elementwise functions: inverse trig and hyperbolic, log2/log10/exp2, erf/erfc,
-logaddexp, hypot, arctan2, rounding (floor ceil round mod) and clip.
+logaddexp, hypot, arctan2, cbrt, rounding (floor ceil trunc round mod) and clip.
 
 Numerics: ``logaddexp`` and ``hypot`` never overflow (numpy's forwards, bprops through
 ``exp(a - out)`` and ``a / out``), ``arcsinh``'s derivative is ``1 / hypot(1, x)`` so it stays exact
 for huge |x|, and the inverse-trig derivatives use ``(1 - x)(1 + x)`` instead of ``1 - x**2``.
-Rounding (``floor ceil round``) has derivative 0 (no differentiable path, like ``sign``);
+Rounding (``floor ceil trunc round``) has derivative 0 (no differentiable path, like ``sign``);
 ``mod(a, b)`` has derivative 1 in ``a`` and ``-floor(a / b)`` in ``b``, as JAX. ``hypot``'s
 gradient at the origin is 0 (as ``abs'(0)``); ``clip`` at a bound splits the gradient evenly
 between ``x`` and the bound, like ``maximum``/``minimum``.
@@ -115,6 +115,13 @@ floor = _unary("floor", np.floor, None, lambda sp, x: sp.floor(x), real=False,
 ceil = _unary("ceil", np.ceil, None, lambda sp, x: sp.ceiling(x), real=False,
               doc="smallest integer >= x; derivative 0 (no path)")
 
+trunc = _unary("trunc", np.trunc, None,
+               lambda sp, x: sp.Piecewise((sp.floor(x), x >= 0), (sp.ceiling(x), True)),
+               real=False, doc="x rounded towards zero; derivative 0 (no path)")
+cbrt = _unary("cbrt", np.cbrt, lambda g, out, x: div(g, mul(3, mul(out, out))),
+              lambda sp, x: sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3),
+              doc="real cube root (negative for x < 0)")
+
 
 def _round_half_even(sp, x):
     """sympy has no round-half-even: floor(x + 1/2), except at n + 1/2 with n even."""
@@ -173,4 +180,4 @@ def clip(x, lo, hi) -> Node:
 
 
 OPS = (arcsin, arccos, arctan, sinh, cosh, arcsinh, arccosh, arctanh, log2, log10, exp2, erf,
-       erfc, logaddexp, hypot, arctan2, floor, ceil, round_op, mod)
+       erfc, logaddexp, hypot, arctan2, floor, ceil, trunc, cbrt, round_op, mod)

@@ -1,8 +1,8 @@
-"""More reductions: min, prod, variance, std, norm, cumsum, argmax, argmin.
+"""More reductions: min, prod, variance, std, norm, cumsum, cumprod, argmax, argmin.
 
 ``min`` splits its gradient evenly among tied minima, as ``max``. ``prod`` is a product tree
-(pairwise ``mul`` of halves, log2(n) levels), so every derivative is an exact polynomial
-and stays right where inputs are zero, to any order. ``variance`` (numpy's ``var``; ``sg.var``
+(pairwise ``mul`` of halves, log2(n) levels) and ``cumprod`` a scan of the same kind, so every
+derivative is an exact polynomial and stays right where inputs are zero, to any order. ``variance`` (numpy's ``var``; ``sg.var``
 makes an input) is two-pass: ``sum((x - mean)**2) / (n - ddof)``. At points where they are
 not differentiable the composites give what their parts give, which is JAX's convention for
 ``std`` and the 2-norm (NaN when all of x is equal / zero) and symgrad's ``abs'(0) = 0`` for
@@ -234,6 +234,31 @@ def cumsum(x, axis=None) -> Node:
     if axis is None:
         x, axis = reshape(x, (x.size,)), 0
     return apply(cumsum_op, (x,), {"axis": _axis(axis, x.ndim, "cumsum"), "reverse": False})
+
+
+@public
+def cumprod(x, axis=None) -> Node:
+    """Running products along ``axis`` (None: of the flattened array), numpy's cumprod, as a
+    scan of log2(n) pairwise products: exact derivatives of every order, zeros included.
+
+    >>> import symgrad as sg
+    >>> sg.evaluate(sg.cumprod(sg.const([2.0, 0.0, 3.0, 4.0])), {})[0].tolist()
+    [2.0, 0.0, 0.0, 0.0]
+    """
+    x = lift(x, None)
+    if axis is None:
+        x, axis = reshape(x, (x.size,)), 0
+    axis = _axis(axis, x.ndim, "cumprod")
+    if x.dtype == "bool":
+        x = cast(x, dtype="int64")
+    n, lead = x.shape[axis], (slice(None),) * axis
+    step = 1
+    while step < n:                      # afterwards x[i] is the product of the 2*step last
+        # elements up to i: x[i] *= x[i - step], with ones shifted in at the front
+        ones = const(np.ones(x.shape[:axis] + (step,) + x.shape[axis + 1:]), x.dtype)
+        x = mul(x, concatenate([ones, x[lead + (slice(0, n - step),)]], axis=axis))
+        step *= 2
+    return x
 
 
 # -- argmax, argmin -----------------------------------------------------------------------------

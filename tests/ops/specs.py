@@ -181,6 +181,8 @@ OP_SPECS = (
     OpSpec("arctan2", (U, U), _scalar(math.atan2), avoid=_near_origin, rtol=1e-7),
     OpSpec("floor", (U,), _scalar(math.floor), order=0, avoid=_near_integer),
     OpSpec("ceil", (U,), _scalar(math.ceil), order=0, avoid=_near_integer),
+    OpSpec("trunc", (Arg(-3.0, 3.0),), _scalar(math.trunc), order=0, avoid=_near_integer),
+    OpSpec("cbrt", (Arg(0.2, 3.0),), lambda a: np.exp(np.log(a) / 3), rtol=1e-7),
     OpSpec("round", (Arg(-3.0, 3.0),), _scalar(round), params={"decimals": 0}, order=0,
            avoid=_near_half),
     # sympy cannot differentiate Mod: the oracle is a - b * floor(a / b), floor' = 0
@@ -197,6 +199,8 @@ OP_SPECS = (
            lambda a, b: (a > 0) & (b > 0), order=0, avoid=_near_zero),
     OpSpec("logical_or", (Arg(-1.0, 1.0, cond=True), Arg(-1.0, 1.0, cond=True)),
            lambda a, b: (a > 0) | (b > 0), order=0, avoid=_near_zero),
+    OpSpec("logical_xor", (Arg(-1.0, 1.0, cond=True), Arg(-1.0, 1.0, cond=True)),
+           lambda a, b: (a > 0) != (b > 0), order=0, avoid=_near_zero),
     OpSpec("logical_not", (Arg(-1.0, 1.0, cond=True),), lambda a: a <= 0, order=0,
            avoid=_near_zero),
 )

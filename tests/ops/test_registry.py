@@ -29,7 +29,8 @@ API_NAMES = (
 API_OPERATIONS = (
     "arcsin arccos arctan sinh cosh arcsinh arccosh arctanh log2 log10 exp2 erf erfc logaddexp "
     "hypot arctan2 clip floor ceil round mod greater_equal less_equal equal not_equal "
-    "logical_and logical_or logical_not min prod variance std norm cumsum argmax argmin").split()
+    "logical_and logical_or logical_not min prod variance std norm cumsum argmax argmin "
+    "trunc cbrt logical_xor cumprod").split()   # the last four: ones users meet on the way
 
 
 def module_of(op) -> str:

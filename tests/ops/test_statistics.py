@@ -183,8 +183,9 @@ def test_prod_graph_is_logarithmic_in_the_length():
 # -- third order for the smooth reductions -----------------------------------------------------------
 @pytest.mark.parametrize("fn", [lambda v: sg.variance(sg.exp(v / 2)), sg.std, sg.norm,
                                 lambda v: sg.norm(v, 3), sg.prod,
-                                lambda v: sg.cumsum(sg.exp(v / 2))[1]],
-                         ids=["variance", "std", "norm", "norm3", "prod", "cumsum"])
+                                lambda v: sg.cumsum(sg.exp(v / 2))[1],
+                                lambda v: sg.sum(sg.cumprod(v))],
+                         ids=["variance", "std", "norm", "norm3", "prod", "cumsum", "cumprod"])
 def test_third_derivatives_match_central_differences(fn):
     v = sg.var("v", shape=(3,))
     point = {"v": np.array([0.7, -1.3, 2.1])}
@@ -203,6 +204,32 @@ def test_cumsum_matches_numpy_and_its_gradient_is_a_reverse_cumsum(axis):
     B = sg.gradients(weighted(node), ["X"])
     check_gradients(sg.Graph(weighted(B.outputs[0] * X)), {"X": XV})
     assert sg.evaluate(sg.cumsum(sg.const([True, True, False])), {})[0].tolist() == [1, 2, 2]
+
+
+@pytest.mark.parametrize("axis", [None, 0, 2, -1])
+def test_cumprod_matches_numpy_and_differentiates(axis):
+    node = sg.cumprod(X, axis=axis)
+    np.testing.assert_allclose(sg.evaluate(node, {"X": XV})[0], np.cumprod(XV, axis=axis),
+                               rtol=1e-14)
+    check_gradients(sg.Graph(weighted(node)), {"X": XV})
+    ints = np.arange(1, 9).reshape(2, 2, 2)
+    got = sg.evaluate(sg.cumprod(sg.const(ints), axis=axis), {})[0]
+    assert got.dtype == np.int64 and got.tolist() == np.cumprod(ints, axis=axis).tolist()
+
+
+def test_cumprod_derivatives_are_exact_with_zeros():
+    values = np.array([1.5, 0.0, -2.0, 0.0, 4.0, 0.5, 3.0])
+    v = sg.var("v", shape=(7,))
+    last, middle = sg.cumprod(v)[6], sg.cumprod(v)[4]
+    grad, hess = _products_of_others(values)
+    point = {"v": values}
+    np.testing.assert_array_equal(sg.evaluate(sg.gradients(last, ["v"]), point)[0], grad)
+    np.testing.assert_array_equal(sg.evaluate(sg.hessian(last, ["v"]), point)[0], hess)
+    head_grad, head_hess = _products_of_others(values[:5])
+    np.testing.assert_array_equal(sg.evaluate(sg.gradients(middle, ["v"]), point)[0][:5],
+                                  head_grad)
+    np.testing.assert_array_equal(sg.evaluate(sg.hessian(middle, ["v"]), point)[0][:5, :5],
+                                  head_hess)
 
 
 # -- argmax, argmin -----------------------------------------------------------------------------------
