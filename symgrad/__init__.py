@@ -5,13 +5,15 @@ derivative nodes (Algorithms 5 and 6 of the seeds) and returns a graph B; ``eval
 graph on numpy inputs; graphs export to sympy, networkx, DOT and readable text.
 """
 
-from .errors import GradientError, InputError, ParseError, ShapeError, SymgradError
+from .errors import (BackendError, GradientError, InputError, ParseError, ShapeError,
+                     SymgradError)
 from .ir import Graph, Node
 from .ir import REGISTRY as _REGISTRY
 from . import ops as _ops  # noqa: F401 (registers every op and public function)
 from .autodiff import gradients, hessian, jacobian
 from .autodiff.explain import explain
-from .evaluate import compile, evaluate
+from .evaluate import evaluate
+from .backends import compile, to_c, to_python
 from .export import draw, render, to_dot, to_sympy
 from .frontends import from_sympy, parse
 
@@ -20,8 +22,9 @@ __version__ = "0.1.0"
 globals().update(_REGISTRY.functions)   # sg.<name> for every public function in the registry
 
 __all__ = [
-    "SymgradError", "ParseError", "ShapeError", "GradientError", "InputError", "Graph", "Node",
-    "gradients", "jacobian", "hessian", "explain", "evaluate", "compile",
+    "SymgradError", "ParseError", "ShapeError", "GradientError", "InputError", "BackendError",
+    "Graph", "Node",
+    "gradients", "jacobian", "hessian", "explain", "evaluate", "compile", "to_python", "to_c",
     "parse", "from_sympy", "to_sympy", "to_dot", "draw", "render",
     *sorted(_REGISTRY.functions),
 ]
