@@ -129,18 +129,18 @@ def _round_half_even(sp, x):
     return sp.Piecewise((sp.floor(x), sp.Eq(sp.Mod(x, 2), half)), (sp.floor(x + half), True))
 
 
-def _round_sympy(sp, x, *, decimals):
+def _round_sympy(sp, x, *, decimals=0):
     scale = sp.Integer(10) ** decimals
     return _round_half_even(sp, x * scale) / scale if decimals else _round_half_even(sp, x)
 
 
-def _round_infer(x, *, decimals):
+def _round_infer(x, *, decimals=0):
     return elementwise("round")(x)
 
 
 round_op = define_op(
     "round", infer=_round_infer, elementwise=True, public=False,
-    forward=lambda x, *, decimals: np.round(x, decimals), bprop=(None,), sympy=_round_sympy,
+    forward=lambda x, *, decimals=0: np.round(x, decimals), bprop=(None,), sympy=_round_sympy,
     doc="x rounded to `decimals` digits, halves to even (numpy); derivative 0 (no path)")
 
 
