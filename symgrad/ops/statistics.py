@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..ir import Node
 from ..ir.types import size_of
-from ._define import apply, const, define_op, lift, public
+from ._define import apply, batch_axes, const, define_op, lift, public
 from .arith import div, mul, neg, sub
 from .elementwise import abs_, cast, pow_, sqrt
 from .logic import not_equal
@@ -64,6 +64,8 @@ min_op = define_op(
     forward=lambda x, *, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
     bprop=(_min_rule,), sympy=_last_axis_sympy(lambda sp, v: sp.Min(*v)),
     simplify=lambda x, *, axis, keepdims: x if not axis else None,
+    emit={"batch": lambda batch, x, *, axis, keepdims: np.min(x, batch_axes(axis, batch),
+                                                               keepdims=keepdims)},
     doc="min of x over axes; the gradient is split evenly among tied minima")
 
 
@@ -219,6 +221,8 @@ cumsum_op = define_op(
     bprop=(lambda g, out, x, *, axis, reverse: cumsum_op(g, axis=axis, reverse=not reverse),),
     sympy=lambda sp, x, *, axis, reverse: _cumsum_forward(object_array(x), axis=axis,
                                                           reverse=reverse),
+    emit={"batch": lambda batch, x, *, axis, reverse: _cumsum_forward(
+        x, axis=axis + len(batch), reverse=reverse)},
     doc="running sums along an axis (from the end when reverse)")
 
 
@@ -282,11 +286,23 @@ def _first_index(sp, v, wins):
     return sp.Piecewise(*pieces, (sp.Integer(len(v) - 1), True))
 
 
+def _arg_batch(forward):
+    """The arg-reduction on values with leading ``batch`` dimensions."""
+    def batched(batch, x, *, axis, keepdims):
+        if axis is not None:
+            return forward(x, axis=axis + len(batch), keepdims=keepdims)
+        own = x.shape[len(batch):]
+        out = forward(x.reshape(batch + (-1,)), axis=-1)
+        return out.reshape(batch + (1,) * len(own)) if keepdims else out
+    return batched
+
+
 def _define_arg(name, forward, wins):
     op = define_op(
         name, infer=_arg_infer(name), public=False, bprop=(None,),
         forward=lambda x, *, axis, keepdims: forward(x, axis=axis, keepdims=keepdims),
         sympy=_last_axis_sympy(lambda sp, v: _first_index(sp, v, wins)),
+        emit={"batch": _arg_batch(forward)},
         doc=f"index of the first {name[3:]} along an axis (int64, not differentiable)")
 
     def builder(x, axis=None, keepdims: bool = False) -> Node:

@@ -253,3 +253,20 @@ def test_argmax_passes_no_gradient():
     assert got.tolist() == [1.0, 1.0, 1.0]
     with pytest.raises(sg.GradientError):
         sg.gradients(sg.cast(sg.argmin(v), dtype="float64"), ["v"], disconnected="raise")
+
+
+# -- batched evaluation ------------------------------------------------------------------------------
+@pytest.mark.parametrize("batch", [(3,), (2, 2)])
+def test_batched_evaluation_equals_a_loop(batch):
+    A = sg.var("A", shape=(3, 4))
+    outputs = [sg.min(A, axis=1), sg.min(A, keepdims=True), sg.cumsum(A, axis=0), sg.cumsum(A),
+               sg.argmax(A, axis=1), sg.argmin(A), sg.argmax(A, keepdims=True), sg.prod(A),
+               sg.variance(A, axis=0), sg.norm(A, 1), sg.cumprod(A, axis=1)]
+    outputs += list(sg.gradients(sg.sum(sg.min(A, axis=0)) + sg.sum(sg.cumsum(A, 1) ** 2),
+                                 ["A"]).outputs)
+    G = sg.Graph(outputs)
+    values = RNG.normal(size=batch + (3, 4))
+    got = sg.evaluate(G, {"A": values}, batched=True)
+    for index in np.ndindex(*batch):
+        for g, expected in zip(got, sg.evaluate(G, {"A": values[index]})):
+            np.testing.assert_allclose(g[index], expected, rtol=1e-14, atol=1e-15)
