@@ -2,6 +2,7 @@
 
 from ..ir import REGISTRY
 from . import arith, composite, elementwise, linalg, reduce, shape
+from . import logic, special, statistics
 from ._define import const, define_op, lift, public, var
 
 for _module in (shape, reduce, linalg, composite):
@@ -11,5 +12,5 @@ REGISTRY.add_function("var", var)
 REGISTRY.add_function("const", const)
 REGISTRY.freeze()
 
-__all__ = ["REGISTRY", "arith", "composite", "elementwise", "linalg", "reduce", "shape", "const",
-           "var", "define_op", "lift", "public"]
+__all__ = ["REGISTRY", "arith", "composite", "elementwise", "linalg", "logic", "reduce", "shape",
+           "special", "statistics", "const", "var", "define_op", "lift", "public"]
