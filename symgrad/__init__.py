@@ -35,3 +35,8 @@ __all__ = [
     "gradients", "jacobian", "hessian", "explain", "evaluate", "compile",
     "parse", "from_sympy", "to_sympy", "to_dot", "draw", "render",
 ]
+
+# -- shape, gather, product and linear-algebra functions (issue 10) --------------------------------
+from .ops.gather import take  # noqa: E402
+
+__all__ += ["take"]

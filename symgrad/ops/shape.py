@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..ir.types import broadcast_shapes, check_shape, promote, size_of
-from ..ir import Node
+from ..ir import REGISTRY, Node
 from ._define import apply, define_op, lift
 
 
@@ -107,7 +107,8 @@ def reshape(x, shape) -> Node:
     return apply(reshape_op, (x,), {"shape": check_shape(shape)})
 
 
-def _axis(axis, ndim, opname):
+def axis_index(axis, ndim: int, opname: str) -> int:
+    """``axis`` (negatives allowed) as a non-negative int below ``ndim``, or ShapeError."""
     if not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim:
         raise ShapeError(f"{opname}: axis {axis!r} is out of range for {ndim} dimension(s)")
     return int(axis) % ndim
@@ -203,7 +204,7 @@ def concatenate(xs: Sequence, axis: int = 0) -> Node:
     (5,)
     """
     xs = _nodes(xs, "concatenate")
-    return apply(concatenate_op, xs, {"axis": _axis(axis, max(xs[0].ndim, 1), "concatenate")})
+    return apply(concatenate_op, xs, {"axis": axis_index(axis, max(xs[0].ndim, 1), "concatenate")})
 
 
 def stack(xs: Sequence, axis: int = 0) -> Node:
@@ -217,7 +218,7 @@ def stack(xs: Sequence, axis: int = 0) -> Node:
     for x in xs[1:]:
         if x.shape != xs[0].shape:
             raise ShapeError(f"stack: shapes {xs[0].shape} and {x.shape} differ")
-    axis = _axis(axis, xs[0].ndim + 1, "stack")
+    axis = axis_index(axis, xs[0].ndim + 1, "stack")
     new = xs[0].shape[:axis] + (1,) + xs[0].shape[axis:]
     return concatenate([reshape(x, new) for x in xs], axis=axis)
 
@@ -430,9 +431,33 @@ def getitem(x, index) -> Node:
     ((3, 3), (4,), (2,), ())
     """
     x = lift(x, None)
-    if isinstance(index, Node):
-        raise ShapeError("getitem: the index must be a constant (ints and slices), not a node")
+    items = index if isinstance(index, tuple) else (index,)
+    arrays = [k for k, it in enumerate(items) if _is_index_array(it)]
+    if arrays:
+        return _gather(x, items, arrays)
     return apply(getitem_op, (x,), {"index": _index_key(index, x.shape)})
+
+
+def _is_index_array(item) -> bool:
+    return isinstance(item, (Node, list, np.ndarray))
+
+
+def _gather(x: Node, items: tuple, arrays: list) -> Node:
+    """x[..., idx, ...] with one index array among full-range slices: ``take`` along its axis
+    (numpy puts the index's dimensions in place of that axis, as take does)."""
+    position = arrays[0]
+    rest = items[:position] + items[position + 1:]
+    if len(arrays) > 1 or any(it is None or not isinstance(it, (slice, type(Ellipsis)))
+                              for it in rest):
+        raise ShapeError(f"getitem: an index array (gather) can be combined only with slices "
+                         f"and '...', one array per index, got {items!r}; index in steps, "
+                         f"e.g. x[idx][:, 0]")
+    if any(it is Ellipsis for it in items[:position]):     # counted from the end
+        axis = x.ndim - 1 - sum(1 for it in items[position + 1:] if it is not Ellipsis)
+    else:
+        axis = position
+    sliced = getitem(x, rest[:position] + (slice(None),) + rest[position:])
+    return REGISTRY.functions["take"](sliced, items[position], axis=axis)
 
 
 def scatter(g, index: tuple, shape: tuple) -> Node:
