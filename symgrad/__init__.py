@@ -38,5 +38,7 @@ __all__ = [
 
 # -- shape, gather, product and linear-algebra functions (issue 10) --------------------------------
 from .ops.gather import take  # noqa: E402
+from .ops.products import (diag, diagonal, einsum, outer, tensordot, trace, tril,  # noqa: E402
+                           triu)
 
-__all__ += ["take"]
+__all__ += ["take", "einsum", "tensordot", "outer", "trace", "diag", "diagonal", "tril", "triu"]
