@@ -37,8 +37,9 @@ __all__ = [
 ]
 
 # -- shape, gather, product and linear-algebra functions (issue 10) --------------------------------
+from . import linalg  # noqa: E402
 from .ops.gather import take  # noqa: E402
 from .ops.products import (diag, diagonal, einsum, outer, tensordot, trace, tril,  # noqa: E402
                            triu)
 
-__all__ += ["take", "einsum", "tensordot", "outer", "trace", "diag", "diagonal", "tril", "triu"]
+__all__ += ["linalg", "take", "einsum", "tensordot", "outer", "trace", "diag", "diagonal", "tril", "triu"]
