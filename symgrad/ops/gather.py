@@ -68,11 +68,13 @@ def _integer_indices(indices) -> np.ndarray | None:
 
 
 def _one_hot(sp, indices, size) -> np.ndarray:
-    """D[j..., k] = KroneckerDelta(indices[j...], k): exact for symbolic indices."""
+    """D[j..., k] = 1 where indices[j...] is k or k - size (a negative index), else 0: exact
+    for symbolic indices."""
     out = np.empty(np.shape(indices) + (size,), dtype=object)
     for j in np.ndindex(np.shape(indices)):
+        index = np.asarray(indices)[j]
         for k in range(size):
-            out[j + (k,)] = sp.KroneckerDelta(np.asarray(indices)[j], k)
+            out[j + (k,)] = sp.KroneckerDelta(index, k) + sp.KroneckerDelta(index, k - size)
     return out
 
 

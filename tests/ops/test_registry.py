@@ -9,12 +9,12 @@ import pytest
 
 import symgrad as sg
 from symgrad.ir import REGISTRY
-from symgrad.ops import arith, composite, elementwise, linalg, reduce, shape
+from symgrad.ops import arith, composite, elementwise, gather, linalg, products, reduce, shape
 from tests.ops.specs import OP_SPECS, SPECS_BY_NAME
 
 LEAVES = {"var", "const"}
 SCALAR_MODULES = (arith, elementwise)
-TENSOR_MODULES = (shape, reduce, linalg, composite)   # their ops are tested by their owner
+TENSOR_MODULES = (shape, reduce, linalg, composite, gather, products)  # tested by their owner
 
 # The public functions API.md lists (sections 1 to 4), with the error classes.
 API_NAMES = (
