@@ -219,3 +219,29 @@ def test_linalg_needs_square_matrices(builder, shape):
 def test_linalg_is_a_namespace_of_registry_functions():
     for name in sg.linalg.__all__:
         assert getattr(sg.linalg, name) is REGISTRY.functions[name]
+
+
+# -- shape functions ------------------------------------------------------------------------------
+@pytest.mark.parametrize("bad, message", [
+    (lambda x: sg.squeeze(x, 1), "has size 3, not 1"),
+    (lambda x: sg.split(x, 4, axis=1), "cannot be split into 4"),
+    (lambda x: sg.pad(x, ((1, 2), (3,), (4, 5))), "does not fit"),
+    (lambda x: sg.pad(x, -1), "non-negative"),
+    (lambda x: sg.pad(x, 1, constant_values=(1, 2)), "one number"),
+    (lambda x: sg.repeat(x, [1, 2], axis=1), "do not fit"),
+    (lambda x: sg.tile(x, (-1,)), "non-negative"),
+    (lambda x: sg.moveaxis(x, (0, 1), 0), "differ in length"),
+    (lambda x: sg.expand_dims(x, 4), "out of range"),
+])
+def test_bad_shape_calls_raise_shape_errors(bad, message):
+    with pytest.raises(sg.ShapeError, match=message):
+        bad(sg.var("x", (1, 3)))
+
+
+def test_split_returns_a_list_of_nodes_whose_gradients_reassemble():
+    x = sg.var("x", (5,))
+    parts = sg.split(x, [2, -1])
+    assert [p.shape for p in parts] == [(2,), (2,), (1,)]
+    f = sum(sg.sum(p) * (k + 1) for k, p in enumerate(parts))
+    np.testing.assert_array_equal(sg.evaluate(sg.gradients(f, [x]), {"x": np.zeros(5)})[0],
+                                  [1, 1, 2, 2, 3])
