@@ -596,14 +596,14 @@ def repeat(x, repeats, axis=None) -> Node:
 
 
 def _pad_widths(pad_width, ndim: int) -> list:
-    widths = np.asarray(pad_width)
-    if widths.dtype.kind not in "iu" or (widths < 0).any():
-        raise ShapeError(f"pad: pad_width must be non-negative integers, got {pad_width!r}")
     try:
-        return np.broadcast_to(widths, (ndim, 2)).tolist()
+        widths = np.broadcast_to(np.asarray(pad_width), (ndim, 2))
     except ValueError:
         raise ShapeError(f"pad: pad_width {pad_width!r} does not fit {ndim} axes; give an int, "
                          f"(before, after), or one (before, after) per axis") from None
+    if widths.dtype.kind not in "iu" or (widths < 0).any():
+        raise ShapeError(f"pad: pad_width must be non-negative integers, got {pad_width!r}")
+    return widths.tolist()
 
 
 def pad(x, pad_width, constant_values=0) -> Node:
