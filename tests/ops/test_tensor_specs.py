@@ -245,3 +245,35 @@ def test_split_returns_a_list_of_nodes_whose_gradients_reassemble():
     f = sum(sg.sum(p) * (k + 1) for k, p in enumerate(parts))
     np.testing.assert_array_equal(sg.evaluate(sg.gradients(f, [x]), {"x": np.zeros(5)})[0],
                                   [1, 1, 2, 2, 3])
+
+
+# -- parsed text ----------------------------------------------------------------------------------
+def test_parser_gathers_with_int64_inputs_and_int_lists():
+    G = sg.parse("sum(E[ids] ** 2) + sum(E[:, [1, 1]])", shapes={"E": (4, 2), "ids": (3,)},
+                 dtypes={"ids": "int64"})
+    E = np.arange(8.0).reshape(4, 2)
+    expected = (E[[0, 3, 3]] ** 2).sum() + E[:, [1, 1]].sum()
+    assert sg.evaluate(G, {"E": E, "ids": [0, 3, -1]})[0] == expected
+    with pytest.raises(sg.ParseError, match="declare index inputs"):
+        sg.parse("E[f]", shapes={"E": (4, 2)})
+
+
+def test_parser_takes_string_subscripts_and_indexes_returned_sequences():
+    shapes = {"A": (2, 2), "B": (2, 3), "x": (4,)}
+    G = sg.parse("p = split(x, 2)\n"
+                 "einsum('ij,jk->k', A, B)[1] + slogdet(A)[1] + sum(p[0] * p[-1]) + det(A)",
+                 shapes=shapes)
+    values = {"A": np.array([[2.0, 1.0], [0.0, 3.0]]), "B": np.ones((2, 3)),
+              "x": np.array([1.0, 2.0, 3.0, 4.0])}
+    expected = (values["A"] @ values["B"]).sum(0)[1] + np.log(6.0) + (1 * 3 + 2 * 4) + 6.0
+    np.testing.assert_allclose(sg.evaluate(G, values)[0], expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("split(x, 2)", "not a list"), ("slogdet(A)", "not a tuple"),
+    ("split(x, 2)[2]", "returned 2 values"), ("'ij' * x", "cannot be applied to the string"),
+    ("einsum('i, x)", "never closed"),
+])
+def test_parser_errors_for_sequences_and_strings(text, message):
+    with pytest.raises(sg.ParseError, match=message):
+        sg.parse(text, shapes={"x": (4,), "A": (2, 2)})
