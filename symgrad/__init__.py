@@ -5,7 +5,8 @@ derivative nodes (Algorithms 5 and 6 of the seeds) and returns a graph B; ``eval
 graph on numpy inputs; graphs export to sympy, networkx, DOT and readable text.
 """
 
-from .errors import GradientError, InputError, ParseError, ShapeError, SymgradError
+from .errors import (BackendError, GradientError, InputError, ParseError, ShapeError,
+                     SymgradError)
 from .ir import Graph, Node
 from .ops import const, var
 from .ops.arith import add, div, mul, neg, sub
@@ -18,21 +19,22 @@ from .ops.linalg import dot, matmul
 from .ops.composite import cross_entropy, log_softmax, logsumexp, softmax
 from .autodiff import gradients, hessian, jacobian
 from .autodiff.explain import explain
-from .evaluate import compile, evaluate
+from .evaluate import evaluate
+from .backends import compile, to_c, to_python
 from .export import draw, render, to_dot, to_sympy
 from .frontends import from_sympy, parse
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "SymgradError", "ParseError", "ShapeError", "GradientError", "InputError",
+    "SymgradError", "ParseError", "ShapeError", "GradientError", "InputError", "BackendError",
     "Graph", "Node", "var", "const",
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "sin", "cos", "tan", "tanh",
     "sigmoid", "relu", "abs", "sign", "square", "softplus", "log1p", "expm1", "maximum",
     "minimum", "where", "greater", "less", "heaviside", "cast",
     "broadcast_to", "concatenate", "reshape", "stack", "transpose", "getitem",
     "sum", "mean", "max", "matmul", "dot", "softmax", "log_softmax", "logsumexp", "cross_entropy",
-    "gradients", "jacobian", "hessian", "explain", "evaluate", "compile",
+    "gradients", "jacobian", "hessian", "explain", "evaluate", "compile", "to_python", "to_c",
     "parse", "from_sympy", "to_sympy", "to_dot", "draw", "render",
 ]
 

@@ -1,25 +1,37 @@
 """Arithmetic: add sub mul div neg, with the construction-time identities that never change a
-value (x+0, x*1, x/1, --x; never x*0, which is NaN for x = inf)."""
+value, signed zeros included (x + -0, x - 0, -0 - x, x*1, x/1, --x; never x + 0, which is +0
+for x = -0, nor x*0, which is NaN for x = inf)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from ._define import CONST, define_op, elementwise, is_value, same_type
 
 
+def _is_zero(node, sign: float) -> bool:
+    """``node`` is a constant zero of sign ``sign`` (1.0 or -1.0); an integer zero is both."""
+    if not is_value(node, 0):
+        return False
+    return node.dtype in ("int64", "bool") or math.copysign(1.0, node.params[0][1].uniform) == sign
+
+
 def _add_identity(a, b):
-    if is_value(b, 0) and same_type(a, b):
+    # x + (-0) is x for every x, but x + 0 is +0 for x = -0: only the first is an identity
+    if _is_zero(b, -1.0) and same_type(a, b):
         return a
-    if is_value(a, 0) and same_type(b, a):
+    if _is_zero(a, -1.0) and same_type(b, a):
         return b
     return None
 
 
 def _sub_identity(a, b):
-    if is_value(b, 0) and same_type(a, b):
+    # x - 0 is x, and -0 - x is -x for every x (0 - x is +0, not -0, at x = 0)
+    if _is_zero(b, 1.0) and same_type(a, b):
         return a
-    if is_value(a, 0) and same_type(b, a):
+    if _is_zero(a, -1.0) and same_type(b, a):
         return neg(b)
     return None
 

@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import InputError, ShapeError
 from ..ir import Node
 from ..ir.types import broadcast_shapes, float_of, promote
-from ._define import apply, const, define_op, lift
+from ._define import apply, batch_align, const, define_op, lift
 from .arith import add, mul, neg
 from .reduce import object_array
 from .shape import reshape, swap_last, transpose
@@ -74,13 +74,25 @@ def _grad_b(g, out, a, b):
     return reshape(grad, grad.shape[:-1]) if b.ndim == 1 else grad
 
 
+def _matmul_batch(batch, a, b):
+    """a @ b on batched operands: vectors become one-row/one-column matrices, batch axes align."""
+    vector_a, vector_b = a.ndim == len(batch) + 1, b.ndim == len(batch) + 1
+    a = a[..., None, :] if vector_a else a
+    b = b[..., :, None] if vector_b else b
+    ndim = max(a.ndim, b.ndim) - len(batch)
+    out = np.matmul(batch_align(a, batch, ndim), batch_align(b, batch, ndim))
+    if vector_a and vector_b:
+        return out[..., 0, 0]
+    return out[..., 0, :] if vector_a else out[..., 0] if vector_b else out
+
+
 def _matmul_sympy(sp, a, b):
     return object_array(np.matmul(a, b))
 
 
 matmul_op = define_op(
     "matmul", infer=_matmul_infer, forward=np.matmul, public=False,
-    bprop=(_grad_a, _grad_b), sympy=_matmul_sympy,
+    bprop=(_grad_a, _grad_b), sympy=_matmul_sympy, emit={"batch": _matmul_batch},
     doc="matrix product a @ b (numpy rules: vectors, batches with broadcast leading axes)")
 
 

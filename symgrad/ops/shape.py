@@ -9,7 +9,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..ir.types import broadcast_shapes, check_shape, promote, size_of
 from ..ir import REGISTRY, Node
-from ._define import apply, const, define_op, lift
+from ._define import apply, batch_align, batch_axes, const, define_op, lift
 
 
 def _broadcast_to_infer(x, *, shape):
@@ -43,6 +43,8 @@ broadcast_to_op = define_op(
     bprop=(lambda g, out, x, *, shape: sum_to(g, x.shape),),
     sympy=lambda sp, x, *, shape: np.broadcast_to(x, shape),
     simplify=lambda x, *, shape: x if x.shape == shape else None,
+    emit={"batch": lambda batch, x, *, shape: np.broadcast_to(batch_align(x, batch, len(shape)),
+                                                              batch + shape)},
     doc="x repeated along new or size-1 axes (numpy broadcasting)")
 
 sum_to_op = define_op(
@@ -65,6 +67,7 @@ reshape_op = define_op(
     bprop=(lambda g, out, x, *, shape: reshape(g, x.shape),),
     sympy=lambda sp, x, *, shape: np.reshape(x, shape),
     simplify=lambda x, *, shape: x if x.shape == shape else None,
+    emit={"batch": lambda batch, x, *, shape: np.reshape(x, batch + shape)},
     doc="the same elements in another shape (C order)")
 
 
@@ -285,6 +288,8 @@ transpose_op = define_op(
     bprop=(lambda g, out, x, *, axes: transpose(g, _inverse(axes)),),
     sympy=lambda sp, x, *, axes: np.transpose(x, axes),
     simplify=_transpose_simplify,
+    emit={"batch": lambda batch, x, *, axes: np.transpose(
+        x, tuple(range(len(batch))) + batch_axes(axes, batch))},
     doc="the axes of x permuted (reversed by default)")
 
 
@@ -412,6 +417,7 @@ getitem_op = define_op(
     bprop=(lambda g, out, x, *, index: scatter(g, index, x.shape),),
     sympy=lambda sp, x, *, index: np.asarray(x[_index_of(index)], dtype=object),
     simplify=lambda x, *, index: x if _is_identity(x, index) else None,
+    emit={"batch": lambda batch, x, *, index: x[(slice(None),) * len(batch) + _index_of(index)]},
     doc="x[index] with constant ints, slices and new axes")
 
 scatter_op = define_op(
