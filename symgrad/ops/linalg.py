@@ -174,6 +174,28 @@ def _batched_sympy(sp, a, fn) -> np.ndarray:
     return out
 
 
+def _symmetric_part(a):
+    return (a + np.swapaxes(a, -1, -2)) / 2
+
+
+def _over_leading_axes(forward) -> dict:
+    """numpy.linalg maps over leading axes, so the batched form is the forward itself."""
+    return {"batch": lambda batch, a: forward(a)}
+
+
+def _slogdet_sign(a):
+    return np.linalg.slogdet(a)[0]
+
+
+def _logabsdet(a):
+    return np.linalg.slogdet(a)[1]
+
+
+_inv_forward = _raising_input_error("inv", "singular matrix", np.linalg.inv)
+_cholesky_forward = _raising_input_error("cholesky", "matrix is not positive definite",
+                                         lambda a: np.linalg.cholesky(_symmetric_part(a)))
+
+
 def _times_transposed_inverse(g: Node, a: Node) -> Node:
     """g[..., None, None] * inv(a)^T: the gradient of det-like functions of a."""
     return mul(reshape(g, g.shape + (1, 1)), swap_last(inv(a)))
@@ -181,31 +203,36 @@ def _times_transposed_inverse(g: Node, a: Node) -> Node:
 
 inv_op = define_op(
     "inv", infer=_square_infer("inv"), public=False,
-    forward=_raising_input_error("inv", "singular matrix", np.linalg.inv),
+    forward=_inv_forward,
     # d inv(A) = -inv(A) dA inv(A)  =>  dA = -inv(A)^T G inv(A)^T
     bprop=(lambda g, out, a: neg(matmul(matmul(swap_last(out), g), swap_last(out))),),
     sympy=lambda sp, a: _batched_sympy(sp, a, lambda m: m.inv()),
+    emit=_over_leading_axes(_inv_forward),
     doc="matrix inverse (batched)")
 
 det_op = define_op(
     "det", infer=_square_infer("det", batch_only=True), forward=np.linalg.det, public=False,
     bprop=(lambda g, out, a: _times_transposed_inverse(mul(g, out), a),),   # det * inv(A)^T
     sympy=lambda sp, a: _batched_sympy(sp, a, lambda m: m.det()),
+    emit=_over_leading_axes(np.linalg.det),
     doc="determinant (batched)")
 
 slogdet_sign_op = define_op(
     "slogdet_sign", infer=_square_infer("slogdet", batch_only=True), public=False,
-    forward=lambda a: np.linalg.slogdet(a)[0],
+    forward=_slogdet_sign, emit=_over_leading_axes(_slogdet_sign),
     bprop=(None,),                                  # piecewise constant: no gradient path
     sympy=lambda sp, a: _batched_sympy(sp, a, lambda m: sp.sign(m.det())),
     doc="the sign of the determinant (-1, 0 or 1), slogdet's first output")
 
 logabsdet_op = define_op(
     "logabsdet", infer=_square_infer("slogdet", batch_only=True), public=False,
-    forward=lambda a: np.linalg.slogdet(a)[1],
+    forward=_logabsdet, emit=_over_leading_axes(_logabsdet),
     bprop=(lambda g, out, a: _times_transposed_inverse(g, a),),             # inv(A)^T
     sympy=lambda sp, a: _batched_sympy(sp, a, lambda m: sp.log(sp.Abs(m.det()))),
     doc="log |det(a)| without overflow, slogdet's second output")
+
+
+_solve_forward = _raising_input_error("solve", "singular matrix", np.linalg.solve)
 
 
 def _solve_infer(a, b):
@@ -237,6 +264,16 @@ def _solve_sympy(sp, a, b):
     return out[..., 0] if vector else out
 
 
+def _solve_batch(batch, a, b):
+    """solve on operands with leading batch axes: a vector b becomes a column, and the own
+    batch axes of a and b are aligned after the shared ones."""
+    vector = b.ndim == len(batch) + 1
+    b = b[..., None] if vector else b
+    ndim = max(a.ndim, b.ndim) - len(batch)
+    out = _solve_forward(batch_align(a, batch, ndim), batch_align(b, batch, ndim))
+    return out[..., 0] if vector else out
+
+
 def _solve_columns(a: Node, g: Node, vector: bool) -> Node:
     """solve(a, g), with g a batch of vectors when ``vector`` (the layout of a vector b)."""
     if vector and g.ndim > 1:
@@ -257,13 +294,9 @@ def _solve_grad_a(g, out, a, b):
 
 solve_op = define_op(
     "solve", infer=_solve_infer, public=False,
-    forward=_raising_input_error("solve", "singular matrix", np.linalg.solve),
-    bprop=(_solve_grad_a, _solve_grad_b), sympy=_solve_sympy,
+    forward=_solve_forward,
+    bprop=(_solve_grad_a, _solve_grad_b), sympy=_solve_sympy, emit={"batch": _solve_batch},
     doc="x with a @ x = b (b a vector or a batch of matrices)")
-
-
-def _symmetric_part(a):
-    return (a + np.swapaxes(a, -1, -2)) / 2
 
 
 def _cholesky_rule(g, L, a):
@@ -278,8 +311,7 @@ def _cholesky_rule(g, L, a):
 
 cholesky_op = define_op(
     "cholesky", infer=_square_infer("cholesky"), public=False,
-    forward=_raising_input_error("cholesky", "matrix is not positive definite",
-                                 lambda a: np.linalg.cholesky(_symmetric_part(a))),
+    forward=_cholesky_forward, emit=_over_leading_axes(_cholesky_forward),
     bprop=(_cholesky_rule,),
     sympy=lambda sp, a: _batched_sympy(sp, _symmetric_part(a),
                                        lambda m: m.cholesky(hermitian=False)),

@@ -153,6 +153,13 @@ def _onto_diagonals(grad: Node, unique: str, target: str, sizes: dict) -> Node:
     return einsum_op(grad, *eyes, subscripts=spec)
 
 
+def _einsum_batch(batch, *operands, subscripts):
+    """The einsum over operands that all carry the leading batch axes: a '...' before each."""
+    terms, output = _split(subscripts)
+    spec = ",".join("..." + t for t in terms) + "->..." + output
+    return np.einsum(spec, *operands, optimize=len(operands) > 2)
+
+
 def _einsum_simplify(*operands, subscripts):
     terms, output = _split(subscripts)
     return operands[0] if len(terms) == 1 and terms[0] == output else None
@@ -162,7 +169,7 @@ einsum_op = define_op(
     "einsum", infer=_einsum_infer, forward=_einsum_forward, public=False,
     bprop=_einsum_rule,
     sympy=lambda sp, *operands, subscripts: object_array(np.einsum(subscripts, *operands)),
-    simplify=_einsum_simplify,
+    simplify=_einsum_simplify, emit={"batch": _einsum_batch},
     doc="Einstein summation with explicit subscripts (one letter per axis)")
 
 
