@@ -59,6 +59,34 @@ def _scatter_add_forward(g, indices, *, axis, size):
     return out
 
 
+def _batch_grids(batch: tuple, trailing: int) -> tuple:
+    """Index arrays selecting each batch point, broadcasting against B + ``trailing`` axes."""
+    nb = len(batch)
+    return tuple(np.arange(d).reshape((1,) * k + (d,) + (1,) * (nb - 1 - k + trailing))
+                 for k, d in enumerate(batch))
+
+
+def _take_batch(batch, x, indices, *, axis):
+    """take on operands with leading batch axes B: each batch point gathers with its own
+    indices (advanced indexing puts B + the index axes first; the axes before ``axis`` are
+    then moved back behind B)."""
+    nb, ni = len(batch), np.ndim(indices) - len(batch)
+    x = np.moveaxis(x, nb + axis, nb)
+    indices = _check_indices(indices, x.shape[nb], "take")
+    out = x[_batch_grids(batch, ni) + (indices,)]
+    return np.moveaxis(out, tuple(range(nb + ni, nb + ni + axis)), tuple(range(nb, nb + axis)))
+
+
+def _scatter_add_batch(batch, g, indices, *, axis, size):
+    nb, ni = len(batch), np.ndim(indices) - len(batch)
+    indices = _check_indices(indices, size, "scatter_add")
+    g = np.moveaxis(np.asarray(g), tuple(range(nb, nb + axis)),
+                    tuple(range(nb + ni, nb + ni + axis)))
+    out = np.zeros(batch + (size,) + g.shape[nb + ni:], dtype=g.dtype)
+    np.add.at(out, _batch_grids(batch, ni) + (indices,), g)
+    return np.moveaxis(out, nb, nb + axis)
+
+
 def _integer_indices(indices) -> np.ndarray | None:
     """The indices as an int array when every one is a number, else None (symbolic)."""
     try:
@@ -106,14 +134,14 @@ take_op = define_op(
     "take", infer=_take_infer, forward=_take_forward, public=False,
     bprop=(lambda g, out, x, indices, *, axis: scatter_add(g, indices, axis, x.shape[axis]),
            None),                                   # int indices: not differentiable
-    sympy=_take_sympy,
+    sympy=_take_sympy, emit={"batch": _take_batch},
     doc="x's entries at integer indices along axis (numpy take; embedding lookups)")
 
 scatter_add_op = define_op(
     "scatter_add", infer=_scatter_add_infer, forward=_scatter_add_forward, public=False,
     bprop=(lambda g, out, values, indices, *, axis, size: take_op(g, indices, axis=axis),
            None),
-    sympy=_scatter_add_sympy,
+    sympy=_scatter_add_sympy, emit={"batch": _scatter_add_batch},
     doc="zeros of length size along axis with values added at indices (np.add.at; take's "
         "bprop, whose own bprop is take)")
 

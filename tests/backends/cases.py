@@ -73,6 +73,8 @@ def issue10_cases(X, v, labels) -> list:
     sign, logdet = sg.linalg.slogdet(M)
     return [
         sg.take(X, labels, axis=1) * 2, sg.ops.gather.scatter_add(X, labels, 0, 5),
+        sg.take(X * v, sg.const([[1, -1], [0, 0]]), axis=1),
+        sg.ops.gather.scatter_add(X * v, sg.const([0, 2, 2, -1]), 1, 3),
         sg.einsum("ij,j,ii->i", X, v, M), sg.tril(X, 1) + sg.diag(sg.diagonal(X)) @ X,
         sg.linalg.inv(M) * sg.linalg.det(M) + sign * logdet,
         sg.linalg.solve(M, X)[:, :3] + sg.linalg.cholesky(M @ M.T), sg.linalg.solve(M, v[:3]),

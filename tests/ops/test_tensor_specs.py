@@ -285,3 +285,17 @@ def test_ill_conditioned_matrices_are_not_detected_and_stay_finite():
     inverse = sg.evaluate(sg.linalg.inv(A), nearly)[0]
     assert np.isfinite(inverse).all() and np.abs(inverse).max() > 1e12
     np.testing.assert_allclose(inverse @ nearly["A"], np.eye(2), atol=1e-2)
+
+
+def test_batched_gather_uses_each_batch_points_own_indices():
+    E = sg.var("E", (4, 3))
+    ids = sg.var("ids", (2, 2), dtype="int64")
+    out = sg.take(E, ids, axis=1)
+    G = sg.Graph([out, sg.gradients(sg.sum(out ** 2), [E]).outputs[0]])
+    rng = np.random.default_rng(5)
+    values = {"E": rng.standard_normal((2, 3, 4, 3)), "ids": rng.integers(-3, 3, (2, 3, 2, 2))}
+    batched = sg.evaluate(G, values, batched=True)
+    for index in np.ndindex(2, 3):
+        point = sg.evaluate(G, {k: v[index] for k, v in values.items()})
+        for got, want in zip(batched, point):
+            np.testing.assert_array_equal(got[index], want)
