@@ -305,9 +305,9 @@ def diag(v, k: int = 0) -> Node:
 
 def _triangle(opname: str, x, k: int, lower: bool) -> Node:
     x = lift(x, None)
-    if x.ndim < 2:
-        raise ShapeError(f"{opname}: needs at least 2 dimensions, got shape {x.shape}")
-    rows, cols = x.shape[-2:]
+    if x.ndim == 0:
+        raise ShapeError(f"{opname}: needs at least 1 dimension, got a scalar")
+    rows, cols = x.shape[-2:] if x.ndim >= 2 else x.shape * 2   # a vector spreads over rows
     mask = np.tri(rows, cols, int(k), dtype=bool)
     if not lower:
         mask = ~np.tri(rows, cols, int(k) - 1, dtype=bool)
@@ -316,7 +316,7 @@ def _triangle(opname: str, x, k: int, lower: bool) -> Node:
 
 def tril(x, k: int = 0) -> Node:
     """numpy's ``tril``: x with the entries above the ``k``-th diagonal set to 0 (the last two
-    axes; leading axes are a batch).
+    axes; leading axes are a batch; a vector is first repeated as the rows of a square).
 
     >>> import symgrad as sg
     >>> sg.evaluate(sg.tril(sg.const([[1.0, 2.0], [3.0, 4.0]])), {})[0].tolist()

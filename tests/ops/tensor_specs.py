@@ -115,6 +115,7 @@ TENSOR_SPECS = (
     S("diag_of_matrix", lambda m: sg.diag(m), lambda m: np.diag(m), ((3, 4),)),
     S("tril", lambda x: sg.tril(x, 1), lambda x: np.tril(x, 1), ((2, 3, 4),)),
     S("triu", lambda x: sg.triu(x, -1), lambda x: np.triu(x, -1), ((2, 3, 4),)),
+    S("tril_of_vector", sg.tril, np.tril, ((3,),)),
     # -- shape ----------------------------------------------------------------------------------
     S("expand_dims", lambda x: sg.expand_dims(x, (0, -1)), lambda x: np.expand_dims(x, (0, -1)),
       ((2, 3),)),
