@@ -9,6 +9,8 @@ import zlib
 import numpy as np
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symgrad as sg
 from symgrad.ir import REGISTRY, toposort
@@ -299,3 +301,32 @@ def test_batched_gather_uses_each_batch_points_own_indices():
         point = sg.evaluate(G, {k: v[index] for k, v in values.items()})
         for got, want in zip(batched, point):
             np.testing.assert_array_equal(got[index], want)
+
+
+@st.composite
+def einsum_cases(draw):
+    """Random numpy-valid subscripts over letters a-d (repeats, sums, implicit outputs)."""
+    sizes = {c: draw(st.integers(1, 3)) for c in "abcd"}
+    terms = [draw(st.text("abcd", min_size=0, max_size=3))
+             for _ in range(draw(st.integers(1, 3)))]
+    used = sorted(set("".join(terms)))
+    if draw(st.booleans()):
+        output = "".join(draw(st.permutations(used))[:draw(st.integers(0, len(used)))])
+        subscripts = ",".join(terms) + "->" + output
+    else:
+        subscripts = ",".join(terms)
+    return subscripts, [tuple(sizes[c] for c in t) for t in terms]
+
+
+@settings(max_examples=25, deadline=None)
+@given(einsum_cases())
+def test_random_einsums_match_numpy_and_central_differences(case):
+    subscripts, shapes = case
+    inputs = [sg.var(f"x{k}", shape) for k, shape in enumerate(shapes)]
+    rng = np.random.default_rng(0)
+    values = {v.name: rng.standard_normal(v.shape) for v in inputs}
+    out = sg.einsum(subscripts, *inputs)
+    expected = np.einsum(subscripts, *values.values())
+    np.testing.assert_allclose(sg.evaluate(sg.Graph(out, inputs), values)[0], expected,
+                               rtol=1e-10, atol=1e-12)
+    check_gradients(sg.Graph(sg.sum(sg.sin(out)), inputs), values, atol=1e-6)
