@@ -429,12 +429,13 @@ scatter_op = define_op(
 
 def getitem(x, index) -> Node:
     """x[index] for constant ``index``: ints (negative allowed), slices with steps, ``...`` and
-    ``None``, or a tuple of them. Out-of-range ints raise ShapeError at build time.
+    ``None``, or a tuple of them. Out-of-range ints raise ShapeError at build time. One index
+    array (an int64 node, an int list or array) among slices and ``...`` gathers (``take``).
 
     >>> import symgrad as sg
     >>> X = sg.var("X", shape=(4, 3))
-    >>> X[1:].shape, X[:, 0].shape, X[-1, ::2].shape, X[2, 1].shape
-    ((3, 3), (4,), (2,), ())
+    >>> X[1:].shape, X[:, 0].shape, X[-1, ::2].shape, X[2, 1].shape, X[1:, [0, 0]].shape
+    ((3, 3), (4,), (2,), (), (3, 2))
     """
     x = lift(x, None)
     items = index if isinstance(index, tuple) else (index,)
