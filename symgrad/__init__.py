@@ -41,11 +41,11 @@ __all__ = [
 # -- shape, gather, product and linear-algebra functions (issue 10) --------------------------------
 from . import linalg  # noqa: E402
 from .ops.gather import take  # noqa: E402
-from .ops.products import (diag, diagonal, einsum, outer, tensordot, trace, tril,  # noqa: E402
-                           triu)
+from .ops.products import (cross, diag, diagonal, einsum, inner, kron, outer,  # noqa: E402
+                           tensordot, trace, tril, triu)
 from .ops.shape import (expand_dims, flip, moveaxis, pad, repeat, split, squeeze,  # noqa: E402
                         swapaxes, tile)
 
 __all__ += ["expand_dims", "squeeze", "tile", "repeat", "flip", "pad", "split", "moveaxis",
             "swapaxes", "take", "einsum", "tensordot", "outer", "trace", "diag", "diagonal",
-            "tril", "triu", "linalg"]
+            "tril", "triu", "inner", "kron", "cross", "linalg"]

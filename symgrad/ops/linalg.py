@@ -18,7 +18,7 @@ from ..ir.types import broadcast_shapes, float_of, promote
 from ._define import apply, batch_align, const, define_op, lift
 from .arith import add, mul, neg
 from .reduce import object_array
-from .shape import reshape, swap_last, transpose
+from .shape import broadcast_to, reshape, swap_last, transpose
 
 
 def _batch_shape(a, b) -> tuple:
@@ -376,5 +376,29 @@ def cholesky(a) -> Node:
     return apply(cholesky_op, (lift(a, None),))
 
 
+def matrix_power(a, n: int) -> Node:
+    """numpy's ``matrix_power``: ``a @ a @ ... @ a`` (``n`` factors, by repeated squaring);
+    ``n = 0`` gives the identity and ``n < 0`` powers of ``inv(a)``.
+
+    >>> import symgrad as sg
+    >>> sg.evaluate(sg.linalg.matrix_power(sg.const([[1.0, 1.0], [0.0, 1.0]]), 3), {})[0].tolist()
+    [[1.0, 3.0], [0.0, 1.0]]
+    """
+    a = lift(a, None)
+    _check_square("matrix_power", a)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise ShapeError(f"matrix_power: the exponent must be an int, got {n!r}")
+    if n == 0:
+        return broadcast_to(const(np.eye(a.shape[-1], dtype=a.dtype)), a.shape)
+    base, n, result = (inv(a) if n < 0 else a), abs(int(n)), None
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result
+
+
 OPS = (matmul_op, inv_op, det_op, slogdet_sign_op, logabsdet_op, solve_op, cholesky_op)
-FUNCTIONS = (matmul, dot, inv, det, slogdet, solve, cholesky)
+FUNCTIONS = (matmul, dot, inv, det, slogdet, solve, cholesky, matrix_power)

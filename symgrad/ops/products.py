@@ -21,7 +21,7 @@ from ..ir.types import promote
 from ._define import apply, const, define_op, lift
 from .elementwise import where
 from .reduce import object_array, sum_
-from .shape import axis_index, broadcast_to, getitem, pad_axis, reshape
+from .shape import axis_index, broadcast_to, getitem, moveaxis, pad_axis, reshape, stack
 
 LETTERS = string.ascii_letters
 
@@ -335,5 +335,58 @@ def triu(x, k: int = 0) -> Node:
     return _triangle("triu", x, k, lower=False)
 
 
+def inner(a, b) -> Node:
+    """numpy's ``inner``: the sum over the last axes of a and b (a product for a scalar).
+
+    >>> import symgrad as sg
+    >>> sg.inner(sg.var("a", shape=(2, 3)), sg.var("b", shape=(4, 3))).shape
+    (2, 4)
+    """
+    a, b = (lift(x, None) for x in (a, b))
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    return tensordot(a, b, axes=(-1, -1))
+
+
+def kron(a, b) -> Node:
+    """numpy's ``kron``: the Kronecker product, blocks ``a[i, j] * b`` (the shorter shape gets
+    leading 1s).
+
+    >>> import symgrad as sg
+    >>> sg.kron(sg.var("a", shape=(2, 3)), sg.var("b", shape=(4, 5))).shape
+    (8, 15)
+    """
+    a, b = (lift(x, None) for x in (a, b))
+    ndim = max(a.ndim, b.ndim)
+    if 2 * ndim > len(LETTERS):
+        raise ShapeError("kron: too many axes")
+    a = reshape(a, (1,) * (ndim - a.ndim) + a.shape)
+    b = reshape(b, (1,) * (ndim - b.ndim) + b.shape)
+    sa, sb = LETTERS[:ndim], LETTERS[ndim:2 * ndim]
+    blocks = einsum(f"{sa},{sb}->" + "".join(i + j for i, j in zip(sa, sb)), a, b)
+    return reshape(blocks, tuple(i * j for i, j in zip(a.shape, b.shape)))
+
+
+def cross(a, b, axis: int = -1) -> Node:
+    """numpy's ``cross`` of 3-vectors along ``axis`` (other axes broadcast).
+
+    >>> import symgrad as sg
+    >>> sg.evaluate(sg.cross(sg.const([1.0, 0.0, 0.0]), sg.const([0.0, 1.0, 0.0])), {})[0]
+    array([0., 0., 1.])
+    """
+    a, b = (lift(x, None) for x in (a, b))
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError("cross: needs vectors of length 3, got a scalar")
+    a = moveaxis(a, axis_index(axis, a.ndim, "cross"), -1)
+    b = moveaxis(b, axis_index(axis, b.ndim, "cross"), -1)
+    if a.shape[-1] != 3 or b.shape[-1] != 3:
+        raise ShapeError(f"cross: vectors must have length 3 along axis {axis}, got shapes "
+                         f"{a.shape} and {b.shape}")
+    a0, a1, a2 = (a[..., k] for k in range(3))
+    b0, b1, b2 = (b[..., k] for k in range(3))
+    out = stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+    return moveaxis(out, -1, axis_index(axis, out.ndim, "cross"))
+
+
 OPS = (einsum_op,)
-FUNCTIONS = (einsum, tensordot, outer, trace, diag, diagonal, tril, triu)
+FUNCTIONS = (einsum, tensordot, outer, trace, diag, diagonal, tril, triu, inner, kron, cross)
