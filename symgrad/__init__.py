@@ -17,8 +17,9 @@ from .ops.shape import broadcast_to, concatenate, getitem, reshape, stack, trans
 from .ops.reduce import max_ as max, mean, sum_ as sum
 from .ops.linalg import dot, matmul
 from .ops.composite import cross_entropy, log_softmax, logsumexp, softmax
-from .autodiff import gradients, hessian, jacobian
+from .autodiff import gradients, hessian, hvp, jacobian, jvp, sparsity
 from .autodiff.explain import explain
+from .passes import optimize
 from .evaluate import evaluate
 from .backends import compile, to_c, to_python
 from .export import draw, render, to_dot, to_sympy
@@ -34,7 +35,8 @@ __all__ = [
     "minimum", "where", "greater", "less", "heaviside", "cast",
     "broadcast_to", "concatenate", "reshape", "stack", "transpose", "getitem",
     "sum", "mean", "max", "matmul", "dot", "softmax", "log_softmax", "logsumexp", "cross_entropy",
-    "gradients", "jacobian", "hessian", "explain", "evaluate", "compile", "to_python", "to_c",
+    "gradients", "jacobian", "hessian", "jvp", "hvp", "sparsity", "explain", "optimize",
+    "evaluate", "compile", "to_python", "to_c",
     "parse", "from_sympy", "to_sympy", "to_dot", "draw", "render",
 ]
 

@@ -34,20 +34,28 @@ class OpDef:
               -> array``, the op on arrays carrying extra leading batch dimensions. Backends
               derive both for numpy ufunc forwards and elementwise ops; ops without a form run
               their numpy forward (Python backend) or per batch point (batched evaluation).
+    deps      how each output element depends on input elements, for structural sparsity:
+              "elementwise" (numpy broadcasting), "gather" (pure data movement: the numpy
+              forward applied to arrays of element numbers gives the map), "reduce" (over
+              ``axis``, or down to ``shape``), "along_axis" (each element depends on its whole
+              fiber along ``axis``), "matmul", or "dense" (every output on every input, always
+              safe). Default: "elementwise" for elementwise ops, else "dense"
     build     ``(op, args, params) -> Node``, set by the ops layer; calling the OpDef calls it
     """
 
     __slots__ = ("name", "infer", "forward", "bprop", "sympy", "simplify", "elementwise",
-                 "same_dtype", "emit", "build", "doc")
+                 "same_dtype", "emit", "deps", "build", "doc")
 
     def __init__(self, name: str, infer: Callable, forward: Callable, bprop, sympy,
-                 simplify: Callable | None = None, elementwise: bool = False, doc: str = "",
-                 same_dtype: tuple | None = None, emit: dict | None = None):
+                 simplify: Callable | None = None, elementwise: bool = False, doc: str = "", *,
+                 same_dtype: tuple | None = None, emit: dict | None = None,
+                 deps: str | None = None):
         self.name, self.infer, self.forward = name, infer, forward
         self.bprop = bprop if callable(bprop) else tuple(bprop)
         self.sympy, self.simplify, self.elementwise, self.doc = sympy, simplify, elementwise, doc
         self.same_dtype = same_dtype
         self.emit = emit or {}
+        self.deps = deps or ("elementwise" if elementwise else "dense")
         self.build: Callable | None = None
 
     def rule(self, position: int):

@@ -174,12 +174,11 @@ def _fold(op: OpDef, args: tuple, items: tuple) -> Node:
 
 
 def define_op(name: str, *, infer, forward, bprop, sympy, simplify=None, public: bool = True,
-              elementwise: bool = False, doc: str = "", same_dtype: tuple | None = None,
-              emit: dict | None = None) -> OpDef:
+              elementwise: bool = False, doc: str = "", **traits) -> OpDef:
     """Register a primitive op; unless ``public`` is False its builder is also the public
-    function of the same name (``sg.<name>``, callable from parsed text). ``same_dtype`` and
-    ``emit``: see ``OpDef``."""
-    op = OpDef(name, infer, forward, bprop, sympy, simplify, elementwise, doc, same_dtype, emit)
+    function of the same name (``sg.<name>``, callable from parsed text). ``traits``: the
+    optional slots of ``OpDef`` (``same_dtype``, ``emit``, ``deps``)."""
+    op = OpDef(name, infer, forward, bprop, sympy, simplify, elementwise, doc, **traits)
     op.build = apply
     REGISTRY.add_op(op)
     if public:

@@ -61,7 +61,7 @@ def _softmax_sympy(sp, x, *, axis):
 
 
 softmax_op = define_op(
-    "softmax", infer=_softmax_infer, forward=_softmax_forward, public=False,
+    "softmax", deps="along_axis", infer=_softmax_infer, forward=_softmax_forward, public=False,
     # d softmax: s * (g - sum(g * s)) along the axis
     bprop=(lambda g, out, x, *, axis: mul(out, sub(g, sum_(mul(g, out), axis, keepdims=True))),),
     sympy=_softmax_sympy, doc="exp(x) / sum(exp(x)) along axis, max-shifted",
@@ -98,7 +98,8 @@ def _log_softmax_sympy(sp, x, *, axis):
 
 
 log_softmax_op = define_op(
-    "log_softmax", infer=_log_softmax_infer, forward=_log_softmax_forward, public=False,
+    "log_softmax", deps="along_axis", infer=_log_softmax_infer, forward=_log_softmax_forward,
+    public=False,
     # g - softmax * sum(g), with softmax = exp(out): out <= 0, so exp never overflows
     bprop=(lambda g, out, x, *, axis: sub(g, mul(exp(out), sum_(g, axis, keepdims=True))),),
     sympy=_log_softmax_sympy, doc="x - logsumexp(x) along axis, max-shifted",
@@ -143,7 +144,7 @@ def _logsumexp_sympy(sp, x, *, axis, keepdims):
 
 
 logsumexp_op = define_op(
-    "logsumexp", infer=_logsumexp_infer, forward=_logsumexp_forward, public=False,
+    "logsumexp", deps="reduce", infer=_logsumexp_infer, forward=_logsumexp_forward, public=False,
     bprop=(_logsumexp_rule,), sympy=_logsumexp_sympy,
     emit={"batch": lambda batch, x, *, axis, keepdims: _logsumexp_forward(
         x, axis=batch_axes(axis, batch), keepdims=keepdims)},

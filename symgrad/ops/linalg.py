@@ -91,7 +91,7 @@ def _matmul_sympy(sp, a, b):
 
 
 matmul_op = define_op(
-    "matmul", infer=_matmul_infer, forward=np.matmul, public=False,
+    "matmul", deps="matmul", infer=_matmul_infer, forward=np.matmul, public=False,
     bprop=(_grad_a, _grad_b), sympy=_matmul_sympy, emit={"batch": _matmul_batch},
     doc="matrix product a @ b (numpy rules: vectors, batches with broadcast leading axes)")
 

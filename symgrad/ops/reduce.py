@@ -44,7 +44,7 @@ def _sum_simplify(x, *, axis, keepdims):
 
 
 sum_op = define_op(
-    "sum", infer=_sum_infer, public=False,
+    "sum", deps="reduce", infer=_sum_infer, public=False,
     forward=lambda x, *, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
     bprop=(lambda g, out, x, *, axis, keepdims: _spread(g, x, axis),),
     sympy=lambda sp, x, *, axis, keepdims: object_array(np.sum(x, axis=axis,
@@ -97,7 +97,7 @@ def _max_sympy(sp, x, *, axis, keepdims):
 
 
 max_op = define_op(
-    "max", infer=_max_infer, public=False,
+    "max", deps="reduce", infer=_max_infer, public=False,
     forward=lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
     bprop=(_max_rule,), sympy=_max_sympy,
     simplify=lambda x, *, axis, keepdims: x if not axis else None,

@@ -38,7 +38,7 @@ def _sum_to_infer(x, *, shape):
 
 
 broadcast_to_op = define_op(
-    "broadcast_to", infer=_broadcast_to_infer, public=False,
+    "broadcast_to", deps="gather", infer=_broadcast_to_infer, public=False,
     forward=lambda x, *, shape: np.broadcast_to(x, shape),
     bprop=(lambda g, out, x, *, shape: sum_to(g, x.shape),),
     sympy=lambda sp, x, *, shape: np.broadcast_to(x, shape),
@@ -48,7 +48,7 @@ broadcast_to_op = define_op(
     doc="x repeated along new or size-1 axes (numpy broadcasting)")
 
 sum_to_op = define_op(
-    "sum_to", infer=_sum_to_infer, forward=_sum_to_forward, public=False,
+    "sum_to", deps="reduce", infer=_sum_to_infer, forward=_sum_to_forward, public=False,
     bprop=(lambda g, out, x, *, shape: broadcast_to(g, x.shape),),
     sympy=lambda sp, x, *, shape: _sum_to_forward(x, shape=shape),
     simplify=lambda x, *, shape: x if x.shape == shape else None,
@@ -62,7 +62,7 @@ def _reshape_infer(x, *, shape):
 
 
 reshape_op = define_op(
-    "reshape", infer=_reshape_infer, public=False,
+    "reshape", deps="gather", infer=_reshape_infer, public=False,
     forward=lambda x, *, shape: np.reshape(x, shape),
     bprop=(lambda g, out, x, *, shape: reshape(g, x.shape),),
     sympy=lambda sp, x, *, shape: np.reshape(x, shape),
@@ -143,7 +143,7 @@ def _concatenate_rule(position):
 
 
 concatenate_op = define_op(
-    "concatenate", infer=_concatenate_infer, public=False,
+    "concatenate", deps="gather", infer=_concatenate_infer, public=False,
     forward=lambda *xs, axis: np.concatenate(xs, axis=axis),
     bprop=_concatenate_rule,
     sympy=lambda sp, *xs, axis: np.concatenate(xs, axis=axis),
@@ -169,7 +169,7 @@ def _pad_forward(g, *, axis, start, stop, size):
 
 
 slice_axis_op = define_op(
-    "slice_axis", infer=_slice_infer, forward=_slice_forward, public=False,
+    "slice_axis", deps="gather", infer=_slice_infer, forward=_slice_forward, public=False,
     bprop=(lambda g, out, x, *, axis, start, stop:
            pad_axis(g, axis, start, stop, x.shape[axis]),),
     sympy=lambda sp, x, *, axis, start, stop: _slice_forward(x, axis=axis, start=start, stop=stop),
@@ -184,7 +184,7 @@ def _pad_infer(g, *, axis, start, stop, size):
 
 
 pad_axis_op = define_op(
-    "pad_axis", infer=_pad_infer, forward=_pad_forward, public=False,
+    "pad_axis", deps="gather", infer=_pad_infer, forward=_pad_forward, public=False,
     bprop=(lambda g, out, x, *, axis, start, stop, size: slice_axis(g, axis, start, stop),),
     sympy=lambda sp, x, *, axis, start, stop, size: _pad_forward(x, axis=axis, start=start,
                                                                  stop=stop, size=size),
@@ -283,7 +283,7 @@ def _inverse(axes):
 
 
 transpose_op = define_op(
-    "transpose", infer=_transpose_infer, public=False,
+    "transpose", deps="gather", infer=_transpose_infer, public=False,
     forward=lambda x, *, axes: np.transpose(x, axes),          # a view: never copies
     bprop=(lambda g, out, x, *, axes: transpose(g, _inverse(axes)),),
     sympy=lambda sp, x, *, axes: np.transpose(x, axes),
@@ -413,7 +413,7 @@ def _scatter_sympy(sp, g, *, index, shape):
 
 
 getitem_op = define_op(
-    "getitem", infer=_getitem_infer, forward=_getitem_forward, public=False,
+    "getitem", deps="gather", infer=_getitem_infer, forward=_getitem_forward, public=False,
     bprop=(lambda g, out, x, *, index: scatter(g, index, x.shape),),
     sympy=lambda sp, x, *, index: np.asarray(x[_index_of(index)], dtype=object),
     simplify=lambda x, *, index: x if _is_identity(x, index) else None,
@@ -421,7 +421,7 @@ getitem_op = define_op(
     doc="x[index] with constant ints, slices and new axes")
 
 scatter_op = define_op(
-    "scatter", infer=_scatter_infer, forward=_scatter_forward, public=False,
+    "scatter", deps="gather", infer=_scatter_infer, forward=_scatter_forward, public=False,
     bprop=(lambda g, out, x, *, index, shape: getitem_op(g, index=index),),
     sympy=_scatter_sympy,
     doc="zeros of shape, with g placed at index (the bprop of getitem; its bprop is getitem)")
