@@ -55,6 +55,21 @@ def test_derivatives_match_central_differences(spec):
 
 
 @pytest.mark.parametrize("spec", [s for s in TENSOR_SPECS if s.order >= 1], ids=ids)
+def test_jvp_matches_central_differences(spec):
+    inputs = spec.inputs()
+    names = spec.differentiable()
+    rng = _rng(spec, 4)
+    values = spec.sample(rng)
+    tangents = [rng.standard_normal(values[name].shape) for name in names]
+    graph = sg.Graph(spec.build(*inputs), inputs)
+    got = sg.evaluate(sg.jvp(graph, names, tangents), values)[0]
+    fn, h = sg.compile(graph), 1e-6
+    shifted = [fn({**values, **{n: values[n] + s * h * t for n, t in zip(names, tangents)}})[0]
+               for s in (1, -1)]
+    np.testing.assert_allclose(got, (shifted[0] - shifted[1]) / (2 * h), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("spec", [s for s in TENSOR_SPECS if s.order >= 1], ids=ids)
 def test_float32_stays_float32(spec):
     inputs = spec.inputs("float32")
     out = spec.build(*inputs)
