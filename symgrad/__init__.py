@@ -30,3 +30,15 @@ __all__ = [
     "parse", "from_sympy", "to_sympy", "to_dot", "draw", "render",
     *sorted(_REGISTRY.functions),
 ]
+
+# -- shape, gather, product and linear-algebra functions (issue 10) --------------------------------
+from . import linalg  # noqa: E402
+from .ops.gather import take  # noqa: E402
+from .ops.products import (cross, diag, diagonal, einsum, inner, kron, outer,  # noqa: E402
+                           tensordot, trace, tril, triu)
+from .ops.shape import (expand_dims, flip, moveaxis, pad, repeat, split, squeeze,  # noqa: E402
+                        swapaxes, tile)
+
+__all__ += ["expand_dims", "squeeze", "tile", "repeat", "flip", "pad", "split", "moveaxis",
+            "swapaxes", "take", "einsum", "tensordot", "outer", "trace", "diag", "diagonal",
+            "tril", "triu", "inner", "kron", "cross", "linalg"]

@@ -49,6 +49,16 @@ SAMPLES = {
         sg.cross_entropy(sg.var("L", shape=(1, 2)), sg.var("y", shape=(1,), dtype="int64")),
         ["L"]).outputs[0],
     "matmul": lambda: sg.matmul(sg.var("A", shape=(2, 2)), sg.var("B", shape=(2, 2))),
+    "take": lambda: sg.take(_vec("x", 3), sg.var("i", shape=(2,), dtype="int64")),
+    "scatter_add": lambda: sg.gradients(
+        sg.sum(sg.take(_vec("x", 3), sg.var("i", shape=(2,), dtype="int64"))), ["x"]).outputs[0],
+    "einsum": lambda: sg.einsum("ij,jk->ik", sg.var("A", shape=(2, 2)), sg.var("B", shape=(2, 2))),
+    "inv": lambda: sg.linalg.inv(sg.var("A", shape=(2, 2))),
+    "det": lambda: sg.linalg.det(sg.var("A", shape=(2, 2))),
+    "slogdet_sign": lambda: sg.linalg.slogdet(sg.var("A", shape=(2, 2)))[0],
+    "logabsdet": lambda: sg.linalg.slogdet(sg.var("A", shape=(2, 2)))[1],
+    "solve": lambda: sg.linalg.solve(sg.var("A", shape=(2, 2)), sg.var("B", shape=(2, 2))),
+    "cholesky": lambda: sg.linalg.cholesky(sg.var("A", shape=(2, 2))),
 }
 
 
@@ -90,7 +100,8 @@ def composite_rows() -> list:
 
 def row(op) -> str:
     node = sample_node(op)
-    public = f"`sg.{op.name}`" if op.name in REGISTRY.functions else "internal"
+    public = (f"`sg.linalg.{op.name}`" if op.name in sg.linalg.__all__ else
+              f"`sg.{op.name}`" if op.name in REGISTRY.functions else "internal")
     if node is None:
         return f"| `{op.name}` | {public} | see `symgrad/ops` | {op.doc} |"
     letters = {1: ["x"], 3: ["c", "a", "b"]}.get(len(node.inputs), ["a", "b", "c", "d"])
@@ -108,7 +119,8 @@ def row(op) -> str:
             rules.append("none")
             continue
         grad = rule(g, node, *node.inputs, **dict(node.params))
-        rules.append("none" if grad is None else f"`{formula(grad, known, sympy)}`")
+        text = "none" if grad is None else f"`{formula(grad, known, sympy)}`"
+        rules.append(" ".join(text.split()))          # constants print over several lines
     return f"| `{op.name}` | {public} | {'; '.join(rules) or '-'} | {sympy_form(node, known)} |"
 
 
