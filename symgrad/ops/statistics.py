@@ -21,7 +21,7 @@ from .arith import div, mul, neg, sub
 from .elementwise import abs_, cast, pow_, sqrt
 from .logic import not_equal
 from .reduce import _max_rule, _reduced_shape, max_, mean, object_array, sum_
-from .shape import (_axis, broadcast_to, concatenate, kept_shape, normalize_axes, reshape,
+from .shape import (axis_index, broadcast_to, concatenate, kept_shape, normalize_axes, reshape,
                     transpose)
 
 
@@ -193,7 +193,7 @@ def norm(x, ord=None, axis=None, keepdims: bool = False) -> Node:
                              f"(shape {x.shape}); give axis")
         axis = tuple(range(x.ndim))
     items = axis if isinstance(axis, (tuple, list)) else (axis,)
-    axes = tuple(_axis(a, x.ndim, "norm") for a in items)
+    axes = tuple(axis_index(a, x.ndim, "norm") for a in items)
     if len(axes) == 1:
         if isinstance(ord, str):
             raise ShapeError(f"norm: ord {ord!r} is a matrix norm; give two axes")
@@ -237,7 +237,7 @@ def cumsum(x, axis=None) -> Node:
     x = lift(x, None)
     if axis is None:
         x, axis = reshape(x, (x.size,)), 0
-    return apply(cumsum_op, (x,), {"axis": _axis(axis, x.ndim, "cumsum"), "reverse": False})
+    return apply(cumsum_op, (x,), {"axis": axis_index(axis, x.ndim, "cumsum"), "reverse": False})
 
 
 @public
@@ -252,7 +252,7 @@ def cumprod(x, axis=None) -> Node:
     x = lift(x, None)
     if axis is None:
         x, axis = reshape(x, (x.size,)), 0
-    axis = _axis(axis, x.ndim, "cumprod")
+    axis = axis_index(axis, x.ndim, "cumprod")
     if x.dtype == "bool":
         x = cast(x, dtype="int64")
     n, lead = x.shape[axis], (slice(None),) * axis
@@ -307,7 +307,7 @@ def _define_arg(name, forward, wins):
 
     def builder(x, axis=None, keepdims: bool = False) -> Node:
         x = lift(x, None)
-        axis = None if axis is None else _axis(axis, x.ndim, name)
+        axis = None if axis is None else axis_index(axis, x.ndim, name)
         return apply(op, (x,), {"axis": axis, "keepdims": bool(keepdims)})
     builder.__name__ = name
     builder.__doc__ = (f"numpy's {name}: the index of the first {name[3:]} along ``axis`` "
