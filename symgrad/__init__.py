@@ -17,6 +17,7 @@ from .evaluate import evaluate
 from .backends import compile, to_c, to_python
 from .export import draw, render, to_dot, to_sympy
 from .frontends import from_sympy, parse
+from . import linalg  # noqa: E402  (the sg.linalg namespace)
 
 __version__ = "0.1.0"
 
@@ -27,18 +28,6 @@ __all__ = [
     "Graph", "Node",
     "gradients", "jacobian", "hessian", "jvp", "hvp", "sparsity", "explain", "optimize",
     "evaluate", "compile", "to_python", "to_c",
-    "parse", "from_sympy", "to_sympy", "to_dot", "draw", "render",
+    "parse", "from_sympy", "to_sympy", "to_dot", "draw", "render", "linalg",
     *sorted(_REGISTRY.functions),
 ]
-
-# -- shape, gather, product and linear-algebra functions (issue 10) --------------------------------
-from . import linalg  # noqa: E402
-from .ops.gather import take  # noqa: E402
-from .ops.products import (cross, diag, diagonal, einsum, inner, kron, outer,  # noqa: E402
-                           tensordot, trace, tril, triu)
-from .ops.shape import (expand_dims, flip, moveaxis, pad, repeat, split, squeeze,  # noqa: E402
-                        swapaxes, tile)
-
-__all__ += ["expand_dims", "squeeze", "tile", "repeat", "flip", "pad", "split", "moveaxis",
-            "swapaxes", "take", "einsum", "tensordot", "outer", "trace", "diag", "diagonal",
-            "tril", "triu", "inner", "kron", "cross", "linalg"]
