@@ -213,7 +213,13 @@ def evaluate(graph: Graph, inputs) -> list:
 
 def compile(graph: Graph) -> Program:
     """A callable ``fn(**inputs) -> list[numpy.ndarray]`` that evaluates ``graph`` quickly:
-    the schedule is resolved once, so repeated calls do not walk the graph."""
+    the schedule is resolved once, so repeated calls do not walk the graph.
+
+    >>> import symgrad as sg
+    >>> fn = sg.compile(sg.Graph(sg.var("x") * 3))
+    >>> fn(x=2.0)
+    [array(6.)]
+    """
     if isinstance(graph, Node):
         graph = Graph(graph)
     return Program(graph)

@@ -154,7 +154,12 @@ cast = define_op(
 
 @public
 def square(x):
-    """x * x."""
+    """x * x.
+
+    >>> import symgrad as sg
+    >>> sg.evaluate(sg.Graph(sg.square(sg.var("x"))), {"x": 3.0})[0]
+    array(9.)
+    """
     return mul(x, x)
 
 
