@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 from .. import (Graph, SymgradError, evaluate, explain, gradients, hessian, jacobian, load,
                 parse, render, save, to_dot, to_sympy, var)
@@ -166,7 +167,7 @@ def formulas(items: list, derivatives: list, args, sp):
 
 def run_graph(args, sp) -> str:
     graph = load_graph(args)
-    shown = graph
+    shown, output_names = graph, None
     lines = [f"G: {len(graph)} nodes", str(graph)]
     if args.wrt:
         names = wrt_names(args, graph)
@@ -177,6 +178,7 @@ def run_graph(args, sp) -> str:
                  f"with a new input {seed.name!r} of that shape (the gradient of sum({seed.name}"
                  f" * G))")
         shown = gradients(graph, names, grad_output=seed)
+        output_names = [derivative_name((w,)) for w in names]
         added = len(shown) - len(graph)
         lines += ["", f"B = gradients(G, {names}): {len(shown)} nodes ({added} "
                       f"appended)", str(shown)]
@@ -185,7 +187,7 @@ def run_graph(args, sp) -> str:
         lines.append(f"wrote {args.save}")
     written = []
     if args.dot:
-        text = to_dot(shown)
+        text = to_dot(shown, output_names=output_names)
         if args.dot == "-":
             return text.rstrip("\n")
         with open(args.dot, "w", encoding="utf-8") as handle:
@@ -193,7 +195,11 @@ def run_graph(args, sp) -> str:
         written.append(f"wrote {args.dot} (DOT)")
     for path in (args.png, args.svg):
         if path:
-            engine = render(shown, path)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                engine = render(shown, path, output_names=output_names)
+            for warning in caught:
+                note(str(warning.message))
             written.append(f"wrote {path} ({engine})")
     return "\n".join(written) if written else "\n".join(lines)
 
