@@ -168,7 +168,7 @@ def formulas(items: list, derivatives: list, args, sp):
 def run_graph(args, sp) -> str:
     graph = load_graph(args)
     shown, output_names = graph, None
-    lines = [f"G: {len(graph)} nodes", str(graph)]
+    lines = [f"{'B' if graph.forward is not None else 'G'}: {len(graph)} nodes", str(graph)]
     if args.wrt:
         names = wrt_names(args, graph)
         seed = None

@@ -184,7 +184,7 @@ def _node(record, made: list) -> Node:
     if not isinstance(record, dict) or set(record) != {"op", "inputs", "params"}:
         raise _Bad("a node must be {\"op\": ..., \"inputs\": [...], \"params\": [...]}")
     name = record["op"]
-    op = REGISTRY.ops.get(name) if isinstance(name, str) else None
+    op = REGISTRY.lookup(name) if isinstance(name, str) else None
     if op is None:
         raise _Bad(f"unknown op {_short(name)} (a custom op must be defined with "
                    f"sg.define_op or sg.custom_gradient before loading)")

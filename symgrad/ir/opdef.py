@@ -191,6 +191,8 @@ class Registry:
     def __init__(self):
         self.ops: dict[str, OpDef] = {}
         self.functions: dict[str, Callable] = {}
+        self.user_ops: dict[str, OpDef] = {}
+        self.user_functions: dict[str, Callable] = {}
         self.frozen = False
 
     def add_op(self, op: OpDef) -> OpDef:
@@ -204,17 +206,23 @@ class Registry:
         return fn
 
     def add_user_op(self, op: OpDef, public: bool = True) -> OpDef:
-        """Register a user's op after the built-in ones are frozen (and, if ``public``, as a
-        function of parsed text); a name already taken raises SymgradError."""
+        """Register a user's op (``sg.define_op``, ``sg.custom_gradient``) after the built-in
+        ones are frozen, in tables of its own (``user_ops``, and ``user_functions`` for the
+        parser if ``public``); a name already taken raises SymgradError."""
         if not isinstance(op.name, str) or not op.name.isidentifier():
             raise SymgradError(f"an op name must be an identifier, got {op.name!r}")
-        if op.name in self.ops or op.name in self.functions or op.name in ("e", "pi"):
+        if self.lookup(op.name) is not None or op.name in self.functions or op.name in (
+                "e", "pi") or op.name in self.user_functions:
             raise SymgradError(f"an op or function named {op.name!r} already exists; choose "
                                f"another name")
-        self.ops[op.name] = op
+        self.user_ops[op.name] = op
         if public:
-            self.functions[op.name] = op
+            self.user_functions[op.name] = op
         return op
+
+    def lookup(self, name: str) -> OpDef | None:
+        """The built-in or user op called ``name`` (None if there is none)."""
+        return self.ops.get(name) or self.user_ops.get(name)
 
     def _check_open(self, name, table):
         if self.frozen:

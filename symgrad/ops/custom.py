@@ -69,7 +69,7 @@ def custom_gradient(forward, bprop, name: str | None = None):
         name = getattr(forward, "__name__", "")
         name = name if name.isidentifier() and name != "<lambda>" else "custom"
         base, k = name, 2
-        while name in REGISTRY.ops or name in REGISTRY.functions:
+        while REGISTRY.lookup(name) is not None or name in REGISTRY.functions:
             name, k = f"{base}_{k}", k + 1
 
     def rule(position: int):
