@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .. import SymgradError
@@ -162,5 +163,8 @@ def main(argv: list | None = None) -> int:
         print(f"symgrad: internal error: {type(exc).__name__}: {exc} (please report this "
               f"with the command you ran)", file=sys.stderr)
         return 1
-    print(text)
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:  # `symgrad ... | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

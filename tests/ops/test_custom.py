@@ -39,6 +39,13 @@ def test_define_op_is_parsed_printed_and_exported():
     assert sg.loads(sg.dumps(G)).nodes == G.nodes
 
 
+def test_user_ops_stay_out_of_the_built_in_tables():
+    from symgrad.ir import REGISTRY
+    assert "cube_test" not in REGISTRY.ops and "cube_test" not in REGISTRY.functions
+    assert REGISTRY.lookup("cube_test") is cube
+    assert REGISTRY.lookup("stable_log1pexp") is log1pexp.op
+
+
 def test_define_op_refuses_a_taken_name():
     with pytest.raises(sg.SymgradError, match="already exists"):
         sg.define_op("sin", infer=lambda x: (x.shape, x.dtype), forward=np.sin,
