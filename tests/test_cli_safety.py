@@ -170,3 +170,15 @@ def test_numeric_value_of_a_gradient_matches_finite_differences(capsys):
     status, out, _ = run(capsys, "grad", "x * exp(-x)", "--at", "x=0.3", "--values-only")
     numeric = float(numeric_gradient(sg.parse("x * exp(-x)"), {"x": 0.3}, "x"))
     assert status == 0 and float(out.rsplit("=", 1)[1]) == pytest.approx(numeric, rel=1e-6)
+
+
+def test_a_reader_that_leaves_early_is_not_an_error():
+    import subprocess
+    import sys
+    code = ("import sys; from symgrad.cli import main; sys.exit(main(['grad', 'sum(v * v)', "
+            "'--shape', 'v=3', '--at', 'v=1,2,3', '--values-only']))")
+    reader = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    reader.stdout.close()  # nobody reads: the write gets a broken pipe
+    _, err = reader.communicate(timeout=120)
+    assert reader.returncode == 0 and b"Traceback" not in err

@@ -83,3 +83,12 @@ def test_custom_gradient_with_a_bad_bprop_says_so():
     bad = sg.custom_gradient(lambda a, b: a * b, lambda g, out, a, b: (g,), name="bad_arity")
     with pytest.raises(sg.SymgradError, match="1 contribution"):
         sg.gradients(bad(sg.var("x"), sg.var("y")), ["x"])
+
+
+def test_graphs_with_user_ops_save_and_load_by_name():
+    x = sg.var("x")
+    G = sg.Graph(cube(log1pexp(x)))
+    assert sg.loads(sg.dumps(G)).nodes == G.nodes
+    text = sg.dumps(G).replace('"cube_test"', '"cube_undefined"')
+    with pytest.raises(sg.SymgradError, match="sg.define_op"):
+        sg.loads(text)
