@@ -42,14 +42,6 @@ def node_kinds(graph: Graph) -> list:
     return kinds
 
 
-def output_nodes(graph: Graph) -> set:
-    """The outputs of ``graph`` and, for a derivative graph B, the outputs of its G."""
-    marked = set(graph.outputs)
-    if graph.forward is not None:
-        marked.update(graph.forward.outputs)
-    return marked
-
-
 def output_labels(graph: Graph, names=None) -> dict:
     """Node -> the name shown beside an output: ``names`` (one per output, e.g. ``df/dx``),
     else ``f`` for G's output and ``out[i]`` for the outputs of B or of a multi-output G."""
