@@ -31,3 +31,8 @@ __all__ = [
     "parse", "from_sympy", "to_sympy", "to_dot", "draw", "render", "linalg",
     *sorted(_REGISTRY.functions),
 ]
+
+# graph files and user-defined ops (API §7, §8)
+from .ir.graphfile import dumps, load, loads, save
+from .ops.custom import custom_gradient, define_op
+__all__ += ["save", "load", "dumps", "loads", "define_op", "custom_gradient"]

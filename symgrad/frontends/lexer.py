@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import ParseError
+from ..errors import ParseError, caret_window, shorten
 
 # A token is a tuple (kind, text, value, line, column), line and column 1-based.
 #   kind "num"   value: int (short integer literals) or float
@@ -65,8 +65,8 @@ class Source:
 
     def locate(self, message: str, line: int, column: int) -> str:
         """``message`` followed by the position and the line with a caret (as ParseError)."""
-        return (f"{message} (line {line}, column {column})\n    {self.line(line)}\n"
-                f"    {' ' * (column - 1)}^")
+        return (f"{shorten(message)} (line {line}, column {column})"
+                f"{caret_window(self.line(line), column)}")
 
 
 def tokenize(text: str, source: Source | None = None) -> list[Token]:

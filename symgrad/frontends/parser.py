@@ -79,7 +79,7 @@ class _Parser:
         self.tokens = tokenize(text, self.source)
         self.shapes, self.dtypes = shapes, dtypes
         self.functions = {name: fn for name, fn in REGISTRY.functions.items()
-                          if name not in _INTERNAL}
+                          if name not in _INTERNAL} | REGISTRY.user_functions
         self.bindings: dict[str, _Value] = {}
         self.inputs: dict[str, Node] = {}   # in order of first appearance
 

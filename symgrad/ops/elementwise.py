@@ -206,7 +206,12 @@ cast.build = _build_cast
 
 @public
 def square(x):
-    """x * x."""
+    """x * x.
+
+    >>> import symgrad as sg
+    >>> sg.evaluate(sg.Graph(sg.square(sg.var("x"))), {"x": 3.0})[0]
+    array(9.)
+    """
     return mul(x, x)
 
 
