@@ -2,6 +2,7 @@
 
 from ..ir import REGISTRY
 from . import arith, composite, elementwise, gather, linalg, products, reduce, shape
+from . import logic, special, statistics
 from ._define import const, define_op, lift, public, var
 
 for _module in (shape, reduce, linalg, composite, gather, products):
@@ -11,5 +12,6 @@ REGISTRY.add_function("var", var)
 REGISTRY.add_function("const", const)
 REGISTRY.freeze()
 
-__all__ = ["REGISTRY", "arith", "composite", "elementwise", "gather", "linalg", "products",
-           "reduce", "shape", "const", "var", "define_op", "lift", "public"]
+__all__ = ["REGISTRY", "arith", "composite", "elementwise", "gather", "linalg", "logic",
+           "products", "reduce", "shape", "special", "statistics", "const", "var", "define_op",
+           "lift", "public"]
