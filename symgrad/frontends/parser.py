@@ -9,6 +9,7 @@ from typing import Mapping
 from ..errors import ParseError
 from ..ir import REGISTRY, Graph, Node
 from ..ops import const, var
+from ..ops.linalg import NAMESPACE as LINALG
 from .calls import BUILD_ERRORS, argument_problem, relocated
 from .lexer import Source, Token, tokenize
 
@@ -153,6 +154,11 @@ class _Parser:
                     if following == "(":
                         ops.append(_Frame("call", tok, len(operands), fn=self._function(tok)))
                         i += 2
+                        continue
+                    if following == "." and tok[1] == "linalg" and tokens[i + 3][0] == "(":
+                        function = self._namespaced(tokens[i + 2])         # linalg.inv(...)
+                        ops.append(_Frame("call", tokens[i + 2], len(operands), fn=function))
+                        i += 4
                         continue
                     if following == "=" and self._at_argument_start(ops, operands):
                         self._keyword(ops[-1], tok)
@@ -353,6 +359,13 @@ class _Parser:
                     f"(...); known functions: " + ", ".join(sorted(self.functions)))
             raise self.error(f"unknown function '{name}'; {hint}", tok)
         raise self.error(f"{problem}; to multiply write {name} * (...)", tok)
+
+    def _namespaced(self, tok: Token):
+        """The function ``linalg.<tok>`` names (the sg.linalg namespace)."""
+        if tok[0] != "name" or tok[1] not in LINALG:
+            raise self.error(f"linalg.{tok[1]} is not a function; linalg has "
+                             f"{', '.join(LINALG)}", tok)
+        return self.functions[tok[1]]
 
     def _invoke(self, name: str, args: tuple, kwargs: dict, tok: Token, fn=None) -> _Value:
         """Call the registry function ``name`` (``fn``: a call written in the text, whose

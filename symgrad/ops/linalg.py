@@ -402,3 +402,4 @@ def matrix_power(a, n: int) -> Node:
 
 OPS = (matmul_op, inv_op, det_op, slogdet_sign_op, logabsdet_op, solve_op, cholesky_op)
 FUNCTIONS = (matmul, dot, inv, det, slogdet, solve, cholesky, matrix_power)
+NAMESPACE = ("inv", "det", "slogdet", "solve", "cholesky", "matrix_power")   # sg.linalg.<name>

@@ -58,6 +58,7 @@ EXTRA_CASES = [
     lambda a, b: sg.concatenate([a[0], b]) ** 2, lambda a, b: sg.stack([b, a[1]], axis=1),
     lambda a, b: sg.reshape(sg.exp(a), (3, 2)), lambda a, b: sg.ops.shape.pad_axis(b, 0, 1, 4, 6),
     lambda a, b: sg.ops.shape.slice_axis(a, 1, 1, 3), lambda a, b: sg.sin(a @ b) * b[0],
+    lambda a, b: sg.min(a, axis=0) * b + sg.cumsum(a * b, axis=1)[1],
     # gather, einsum and sg.linalg (on a positive-definite matrix made from a)
     lambda a, b: sg.take(a, [2, 0, 2], axis=1) * b,
     lambda a, b: sg.ops.gather.scatter_add(a * b, sg.const([0, 2, 2]), 1, 3),

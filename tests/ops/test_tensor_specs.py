@@ -286,7 +286,16 @@ def test_parser_takes_string_subscripts_and_indexes_returned_sequences():
     np.testing.assert_allclose(sg.evaluate(G, values)[0], expected, rtol=1e-12)
 
 
+def test_parser_accepts_the_linalg_prefix():
+    G = sg.parse("linalg.inv(A)[0, 0] + linalg.slogdet(A)[1] + det(A)", shapes={"A": (2, 2)})
+    A = np.array([[2.0, 1.0], [1.0, 3.0]])
+    expected = np.linalg.inv(A)[0, 0] + np.log(5.0) + 5.0
+    np.testing.assert_allclose(sg.evaluate(G, {"A": A})[0], expected, rtol=1e-12)
+    assert [v.name for v in sg.parse("linalg.T * 2").inputs] == ["linalg"]   # still a name
+
+
 @pytest.mark.parametrize("text, message", [
+    ("linalg.sin(x)", "linalg has inv, det"),
     ("split(x, 2)", "not a list"), ("slogdet(A)", "not a tuple"),
     ("split(x, 2)[2]", "returned 2 values"), ("'ij' * x", "cannot be applied to the string"),
     ("einsum('i, x)", "never closed"),
