@@ -5,7 +5,8 @@ derivative nodes (Algorithms 5 and 6 of the seeds) and returns a graph B; ``eval
 graph on numpy inputs; graphs export to sympy, networkx, DOT and readable text.
 """
 
-from .errors import GradientError, InputError, ParseError, ShapeError, SymgradError
+from .errors import (BackendError, GradientError, InputError, ParseError, ShapeError,
+                     SymgradError)
 from .ir import Graph, Node
 from .ops import const, var
 from .ops.arith import add, div, mul, neg, sub
@@ -21,6 +22,7 @@ from .autodiff.explain import explain
 from .evaluate import compile, evaluate
 from .export import draw, render, to_dot, to_sympy
 from .frontends import from_sympy, parse
+from .backends.jax_export import to_jax
 
 __version__ = "0.1.0"
 
@@ -34,4 +36,5 @@ __all__ = [
     "sum", "mean", "max", "matmul", "dot", "softmax", "log_softmax", "logsumexp", "cross_entropy",
     "gradients", "jacobian", "hessian", "explain", "evaluate", "compile",
     "parse", "from_sympy", "to_sympy", "to_dot", "draw", "render",
+    "BackendError", "to_jax",
 ]

@@ -22,17 +22,22 @@ class OpDef:
               it maps numpy object arrays of sympy scalars to one.
     elementwise  True for ops that act element by element with numpy broadcasting
     simplify  optional construction-time identity ``(*inputs, **params) -> Node | None``
+    jax       ``(jnp, *arrays, **params) -> array``: the forward in ``jax.numpy`` (export to JAX
+              only; ops never import jax). Optional for ops whose forward is a numpy ufunc: the
+              ufunc of the same name in ``jax.numpy`` is used.
     build     ``(op, args, params) -> Node``, set by the ops layer; calling the OpDef calls it
     """
 
     __slots__ = ("name", "infer", "forward", "bprop", "sympy", "simplify", "elementwise",
-                 "build", "doc")
+                 "build", "doc", "jax")
 
     def __init__(self, name: str, infer: Callable, forward: Callable, bprop, sympy,
-                 simplify: Callable | None = None, elementwise: bool = False, doc: str = ""):
+                 simplify: Callable | None = None, elementwise: bool = False, doc: str = "",
+                 jax: Callable | None = None):
         self.name, self.infer, self.forward = name, infer, forward
         self.bprop = bprop if callable(bprop) else tuple(bprop)
         self.sympy, self.simplify, self.elementwise, self.doc = sympy, simplify, elementwise, doc
+        self.jax = jax
         self.build: Callable | None = None
 
     def rule(self, position: int):

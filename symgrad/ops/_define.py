@@ -137,10 +137,10 @@ def _fold(op: OpDef, args: tuple, items: tuple) -> Node:
 
 
 def define_op(name: str, *, infer, forward, bprop, sympy, simplify=None, public: bool = True,
-              elementwise: bool = False, doc: str = "") -> OpDef:
+              elementwise: bool = False, doc: str = "", jax=None) -> OpDef:
     """Register a primitive op; unless ``public`` is False its builder is also the public
     function of the same name (``sg.<name>``, callable from parsed text)."""
-    op = OpDef(name, infer, forward, bprop, sympy, simplify, elementwise, doc)
+    op = OpDef(name, infer, forward, bprop, sympy, simplify, elementwise, doc, jax)
     op.build = apply
     REGISTRY.add_op(op)
     if public:

@@ -21,9 +21,9 @@ def _pow_forward(a, b):
     return np.power(a, b)
 
 
-def _unary(name, forward, rule, sympy, real=True, doc=""):
+def _unary(name, forward, rule, sympy, real=True, doc="", jax=None):
     return define_op(name, infer=elementwise(name, real=real), forward=forward, elementwise=True,
-                     bprop=(rule,), sympy=sympy, doc=doc)
+                     bprop=(rule,), sympy=sympy, doc=doc, jax=jax)
 
 
 def _sigmoid(x):
@@ -35,7 +35,9 @@ pow_ = define_op(
     bprop=(lambda g, out, a, b: mul(g, mul(b, pow_(a, sub(b, 1)))),
            lambda g, out, a, b: mul(g, mul(out, log(a)))),    # built only for a variable exponent
     sympy=lambda sp, a, b: a ** b,
-    simplify=lambda a, b: a if is_value(b, 1) and same_type(a, b) else None, doc="a ** b")
+    simplify=lambda a, b: a if is_value(b, 1) and same_type(a, b) else None, doc="a ** b",
+    jax=lambda jnp, a, b: jnp.power(a if a.dtype.kind == "f" or b.dtype.kind == "f"
+                                    else a.astype("float64"), b))
 
 exp = _unary("exp", np.exp, lambda g, out, x: mul(g, out), lambda sp, x: sp.exp(x), doc="e**x")
 log = _unary("log", np.log, lambda g, out, x: div(g, x), lambda sp, x: sp.log(x),
@@ -48,10 +50,12 @@ tan = _unary("tan", np.tan, lambda g, out, x: mul(g, add(1, mul(out, out))),
 tanh = _unary("tanh", np.tanh, lambda g, out, x: mul(g, sub(1, mul(out, out))),
               lambda sp, x: sp.tanh(x))
 sigmoid = _unary("sigmoid", _sigmoid, lambda g, out, x: mul(g, mul(out, sub(1, out))),
-                 lambda sp, x: 1 / (1 + sp.exp(-x)), doc="1 / (1 + exp(-x)), overflow-free")
+                 lambda sp, x: 1 / (1 + sp.exp(-x)), doc="1 / (1 + exp(-x)), overflow-free",
+                 jax=lambda jnp, x: jnp.exp(-jnp.logaddexp(0, -x)))
 softplus = _unary("softplus", lambda x: np.logaddexp(0, x),
                   lambda g, out, x: mul(g, sigmoid(x)),
-                  lambda sp, x: sp.log(1 + sp.exp(x)), doc="log(1 + exp(x)), overflow-free")
+                  lambda sp, x: sp.log(1 + sp.exp(x)), doc="log(1 + exp(x)), overflow-free",
+                  jax=lambda jnp, x: jnp.logaddexp(0, x))
 log1p = _unary("log1p", np.log1p, lambda g, out, x: div(g, add(1, x)),
                lambda sp, x: sp.log(1 + x))
 expm1 = _unary("expm1", np.expm1, lambda g, out, x: mul(g, add(out, 1)),
@@ -76,6 +80,7 @@ heaviside = define_op(
     forward=lambda x, *, at0: _heaviside(x, at0),
     bprop=(None,),
     sympy=lambda sp, x, *, at0: sp.Heaviside(x, sp.nsimplify(at0)),
+    jax=lambda jnp, x, *, at0: jnp.heaviside(x, at0),
     doc="step function: 0 for x < 0, at0 for x = 0, 1 for x > 0 (derivative 0, no path)")
 
 
@@ -84,7 +89,8 @@ def _step(x, at0):
 
 
 relu = _unary("relu", lambda x: np.maximum(x, 0), lambda g, out, x: mul(g, _step(x, 0)),
-              lambda sp, x: sp.Max(0, x), real=False, doc="max(x, 0); relu'(0) = 0")
+              lambda sp, x: sp.Max(0, x), real=False, doc="max(x, 0); relu'(0) = 0",
+              jax=lambda jnp, x: jnp.maximum(x, 0))
 abs_ = _unary("abs", np.abs, lambda g, out, x: mul(g, sign(x)), lambda sp, x: sp.Abs(x),
               real=False, doc="|x|; abs'(0) = 0")
 sign = _unary("sign", np.sign, None, lambda sp, x: sp.sign(x), real=False,
@@ -128,6 +134,7 @@ where = define_op(
            lambda g, out, c, a, b: where(c, g, 0),
            lambda g, out, c, a, b: where(c, 0, g)),
     sympy=lambda sp, c, a, b: sp.Piecewise((a, c), (b, True)), simplify=_where_simplify,
+    jax=lambda jnp, c, a, b: jnp.where(c, a, b),
     doc="where(cond, a, b): a where cond holds, else b")
 
 
@@ -148,6 +155,7 @@ cast = define_op(
     forward=lambda x, *, dtype: np.asarray(x).astype(dtype),
     bprop=(lambda g, out, x, *, dtype: cast(g, dtype=float_of(x.dtype)),),
     sympy=lambda sp, x, *, dtype: _cast_sympy(sp, x, dtype),
+    jax=lambda jnp, x, *, dtype: x.astype(dtype),
     simplify=lambda x, *, dtype: x if x.dtype == dtype else None,
     doc="x converted to another dtype")
 

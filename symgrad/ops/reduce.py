@@ -46,6 +46,7 @@ def _sum_simplify(x, *, axis, keepdims):
 sum_op = define_op(
     "sum", infer=_sum_infer, public=False,
     forward=lambda x, *, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+    jax=lambda jnp, x, *, axis, keepdims: jnp.sum(x, axis=axis, keepdims=keepdims),
     bprop=(lambda g, out, x, *, axis, keepdims: _spread(g, x, axis),),
     sympy=lambda sp, x, *, axis, keepdims: object_array(np.sum(x, axis=axis,
                                                                keepdims=keepdims)),
@@ -95,6 +96,7 @@ def _max_sympy(sp, x, *, axis, keepdims):
 max_op = define_op(
     "max", infer=_max_infer, public=False,
     forward=lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
+    jax=lambda jnp, x, *, axis, keepdims: jnp.max(x, axis=axis, keepdims=keepdims),
     bprop=(_max_rule,), sympy=_max_sympy,
     simplify=lambda x, *, axis, keepdims: x if not axis else None,
     doc="max of x over axes; the gradient is split evenly among tied maxima")

@@ -1,0 +1,1 @@
+"""Backends: the same graph run by other engines (generated code, JAX, dask)."""
