@@ -15,6 +15,7 @@ from tests.ops.specs import OP_SPECS, nested_partials
 jax = require("jax")
 jax.config.update("jax_enable_x64", True)
 jnp = jax.numpy
+pytestmark = pytest.mark.extras
 
 
 def assert_same(graph, values, rtol=1e-12, atol=1e-14):
