@@ -14,7 +14,7 @@ from .autodiff import gradients, hessian, hvp, jacobian, jvp, sparsity
 from .autodiff.explain import explain
 from .passes import optimize
 from .evaluate import evaluate
-from .backends import compile, to_c, to_python
+from .backends import compile, to_c, to_jax, to_python
 from .export import draw, render, to_dot, to_sympy
 from .frontends import from_sympy, parse
 from . import linalg  # noqa: E402  (the sg.linalg namespace)
@@ -27,7 +27,7 @@ __all__ = [
     "SymgradError", "ParseError", "ShapeError", "GradientError", "InputError", "BackendError",
     "Graph", "Node",
     "gradients", "jacobian", "hessian", "jvp", "hvp", "sparsity", "explain", "optimize",
-    "evaluate", "compile", "to_python", "to_c",
+    "evaluate", "compile", "to_python", "to_c", "to_jax",
     "parse", "from_sympy", "to_sympy", "to_dot", "draw", "render", "linalg",
     *sorted(_REGISTRY.functions),
 ]

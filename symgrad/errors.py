@@ -60,6 +60,10 @@ class GradientError(SymgradError, ValueError):
     """A derivative that cannot be taken as asked."""
 
 
+class BackendError(SymgradError, RuntimeError):
+    """A backend cannot run here (no C compiler, jax or dask not installed); says the fix."""
+
+
 class InputError(SymgradError, ValueError):
     """Bad values handed to the evaluator, or a Graph whose inputs miss a used input."""
 

@@ -8,13 +8,19 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tests.helpers.extras import require
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def test_the_three_notebooks_exist():
+EXTRAS = {"04_scale_out": ("jax", "dask.array", "distributed")}   # notebooks needing extras
+
+
+def test_the_four_notebooks_exist():
     assert [path.name for path in NOTEBOOKS] == [
-        "01_quickstart.ipynb", "02_backprop_mlp.ipynb", "03_higher_order.ipynb"]
+        "01_quickstart.ipynb", "02_backprop_mlp.ipynb", "03_higher_order.ipynb",
+        "04_scale_out.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
@@ -32,8 +38,11 @@ CHECKS = {
 }
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.extras) if p.stem in EXTRAS
+                                  else p for p in NOTEBOOKS], ids=lambda path: path.stem)
 def test_notebook_runs_top_to_bottom(path, monkeypatch, tmp_path):
+    for module in EXTRAS.get(path.stem, ()):
+        require(module)
     # the kernel imports this checkout's symgrad even when it is not installed; it runs from
     # another folder with no path hints, as plain nbclient runs it for a user
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT),
@@ -43,7 +52,7 @@ def test_notebook_runs_top_to_bottom(path, monkeypatch, tmp_path):
     book = nbformat.read(path, as_version=4)
     if path.stem in CHECKS:
         book.cells.append(nbformat.v4.new_code_cell(CHECKS[path.stem]))
-    client = NotebookClient(book, timeout=120, kernel_name="python3")
+    client = NotebookClient(book, timeout=300, kernel_name="python3")
     client.execute()  # raises CellExecutionError on the first failing cell
     outputs = [out for cell in book.cells if cell.cell_type == "code" for out in cell.outputs]
     assert not [out for out in outputs if out.output_type == "error"]

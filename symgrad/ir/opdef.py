@@ -53,6 +53,9 @@ class OpDef:
               ``axis``, or down to ``shape``), "along_axis" (each element depends on its whole
               fiber along ``axis``), "matmul", or "dense" (every output on every input, always
               safe). Default: "elementwise" for elementwise ops, else "dense"
+    jax       ``(jnp, *arrays, **params) -> array``: the forward in ``jax.numpy`` (export to JAX
+              only; ops never import jax). Optional for ops whose forward is a numpy ufunc: the
+              ufunc of the same name in ``jax.numpy`` is used.
     build     ``(op, args, params) -> Node``, set by the ops layer; calling the OpDef calls it
     jvp       optional forward-mode rule ``(tangents, out, *inputs, **params) -> Node`` given
               to ``sg.define_op``, kept on the record (forward mode derives J·t from bprop)
@@ -62,12 +65,13 @@ class OpDef:
     """, lambda op: op_docstring(op))
 
     __slots__ = ("name", "infer", "forward", "bprop", "sympy", "simplify", "elementwise",
-                 "same_dtype", "emit", "deps", "jvp", "build", "doc")
+                 "same_dtype", "emit", "deps", "jvp", "jax", "build", "doc")
 
     def __init__(self, name: str, infer: Callable, forward: Callable, bprop, sympy,
                  simplify: Callable | None = None, elementwise: bool = False, doc: str = "", *,
                  same_dtype: tuple | None = None, emit: dict | None = None,
-                 deps: str | None = None, jvp: Callable | None = None):
+                 deps: str | None = None, jvp: Callable | None = None,
+                 jax: Callable | None = None):
         self.name, self.infer, self.forward = name, infer, forward
         self.bprop = bprop if callable(bprop) else tuple(bprop)
         self.sympy, self.simplify, self.elementwise, self.doc = sympy, simplify, elementwise, doc
@@ -75,6 +79,7 @@ class OpDef:
         self.emit = emit or {}
         self.deps = deps or ("elementwise" if elementwise else "dense")
         self.jvp = jvp
+        self.jax = jax
         self.build: Callable | None = None
 
     def rule(self, position: int):

@@ -177,7 +177,8 @@ def define_op(name: str, *, infer, forward, bprop, sympy, simplify=None, public:
               elementwise: bool = False, doc: str = "", **traits) -> OpDef:
     """Register a primitive op; unless ``public`` is False its builder is also the public
     function of the same name (``sg.<name>``, callable from parsed text). ``traits``: the
-    optional slots of ``OpDef`` (``same_dtype``, ``emit``, ``deps``)."""
+    optional slots of ``OpDef`` (``same_dtype``, ``emit``, ``deps``, ``jvp``,
+    ``jax``)."""
     op = OpDef(name, infer, forward, bprop, sympy, simplify, elementwise, doc, **traits)
     op.build = apply
     REGISTRY.add_op(op)

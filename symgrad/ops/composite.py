@@ -30,6 +30,40 @@ def _exp_shifted(x, axis):
     return np.exp(shifted, out=shifted) if shifted.dtype.kind == "f" else np.exp(shifted), peak
 
 
+def _exp_shifted_jax(jnp, x, axis):
+    """``_exp_shifted`` in jax.numpy (pure: no in-place updates)."""
+    peak = x.max(axis=axis, keepdims=True)
+    peak = jnp.where(jnp.isfinite(peak), peak, 0)
+    return jnp.exp(x - peak), peak
+
+
+def _softmax_jax(jnp, x, *, axis):
+    e, _ = _exp_shifted_jax(jnp, x, axis)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax_jax(jnp, x, *, axis):
+    e, peak = _exp_shifted_jax(jnp, x, axis)
+    return (x - peak) - jnp.log(e.sum(axis=axis, keepdims=True))
+
+
+def _logsumexp_jax(jnp, x, *, axis, keepdims):
+    e, peak = _exp_shifted_jax(jnp, x, axis)
+    out = jnp.log(e.sum(axis=axis, keepdims=True)) + peak
+    return out if keepdims else jnp.squeeze(out, axis=axis)
+
+
+def _cross_entropy_jax(jnp, logits, labels):
+    e, peak = _exp_shifted_jax(jnp, logits, 1)
+    picked = jnp.take_along_axis(logits, labels[:, None], axis=1)[:, 0]
+    return (jnp.log(e.sum(axis=1)) - picked + peak[:, 0]).mean()
+
+
+def _smo_jax(jnp, logits, labels):
+    p = _softmax_jax(jnp, logits, axis=(1,))
+    return p.at[jnp.arange(p.shape[0]), labels].add(-1)
+
+
 def _check_float_axes(opname, x, axis, empty_ok=False):
     if x.dtype == "bool":
         raise ShapeError(f"{opname}: input must be numbers, not bool")
@@ -62,6 +96,7 @@ def _softmax_sympy(sp, x, *, axis):
 
 softmax_op = define_op(
     "softmax", deps="along_axis", infer=_softmax_infer, forward=_softmax_forward, public=False,
+    jax=_softmax_jax,
     # d softmax: s * (g - sum(g * s)) along the axis
     bprop=(lambda g, out, x, *, axis: mul(out, sub(g, sum_(mul(g, out), axis, keepdims=True))),),
     sympy=_softmax_sympy, doc="exp(x) / sum(exp(x)) along axis, max-shifted",
@@ -99,7 +134,7 @@ def _log_softmax_sympy(sp, x, *, axis):
 
 log_softmax_op = define_op(
     "log_softmax", deps="along_axis", infer=_log_softmax_infer, forward=_log_softmax_forward,
-    public=False,
+    public=False, jax=_log_softmax_jax,
     # g - softmax * sum(g), with softmax = exp(out): out <= 0, so exp never overflows
     bprop=(lambda g, out, x, *, axis: sub(g, mul(exp(out), sum_(g, axis, keepdims=True))),),
     sympy=_log_softmax_sympy, doc="x - logsumexp(x) along axis, max-shifted",
@@ -145,6 +180,7 @@ def _logsumexp_sympy(sp, x, *, axis, keepdims):
 
 logsumexp_op = define_op(
     "logsumexp", deps="reduce", infer=_logsumexp_infer, forward=_logsumexp_forward, public=False,
+    jax=_logsumexp_jax,
     bprop=(_logsumexp_rule,), sympy=_logsumexp_sympy,
     emit={"batch": lambda batch, x, *, axis, keepdims: _logsumexp_forward(
         x, axis=batch_axes(axis, batch), keepdims=keepdims)},
@@ -223,6 +259,7 @@ def _cross_entropy_sympy(sp, logits, labels):
 
 cross_entropy_op = define_op(
     "cross_entropy", infer=_cross_entropy_infer, forward=_cross_entropy_forward, public=False,
+    jax=_cross_entropy_jax,
     bprop=(lambda g, out, logits, labels:
            mul(div(g, logits.shape[0]), softmax_minus_onehot(logits, labels)),
            None),                                    # int labels: not differentiable
@@ -248,6 +285,7 @@ def _smo_sympy(sp, logits, labels):
 
 softmax_minus_onehot_op = define_op(
     "softmax_minus_onehot", infer=_smo_infer, forward=_smo_forward, public=False,
+    jax=_smo_jax,
     # d/dlogits equals that of softmax (the one-hot is constant)
     bprop=(lambda g, out, logits, labels: softmax_op.bprop[0](g, softmax(logits, 1), logits,
                                                                axis=(1,)),

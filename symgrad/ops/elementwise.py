@@ -17,10 +17,10 @@ from ._define import CONST, apply, comparison, const, define_op, elementwise, is
 from .arith import add, div, mul, neg, sub
 
 
-def _unary(name, forward, rule, sympy, real=True, doc="", scalar=None):
+def _unary(name, forward, rule, sympy, real=True, doc="", scalar=None, jax=None):
     return define_op(name, infer=elementwise(name, real=real), forward=forward, elementwise=True,
                      bprop=(rule,), sympy=sympy, doc=doc,
-                     emit={"scalar": scalar} if scalar else None)
+                     emit={"scalar": scalar} if scalar else None, jax=jax)
 
 
 def _sigmoid(x):
@@ -64,11 +64,12 @@ tanh = _unary("tanh", np.tanh, lambda g, out, x: mul(g, sub(1, mul(out, out))),
               lambda sp, x: sp.tanh(x))
 sigmoid = _unary("sigmoid", _sigmoid, lambda g, out, x: mul(g, mul(out, sub(1, out))),
                  lambda sp, x: 1 / (1 + sp.exp(-x)), doc="1 / (1 + exp(-x)), overflow-free",
-                 scalar="exp(-logaddexp(0.0, -{0}))")
+                 scalar="exp(-logaddexp(0.0, -{0}))",
+                 jax=lambda jnp, x: jnp.exp(-jnp.logaddexp(0, -x)))
 softplus = _unary("softplus", lambda x: np.logaddexp(0, x),
                   lambda g, out, x: mul(g, sigmoid(x)),
                   lambda sp, x: sp.log(1 + sp.exp(x)), doc="log(1 + exp(x)), overflow-free",
-                  scalar="logaddexp(0.0, {0})")
+                  scalar="logaddexp(0.0, {0})", jax=lambda jnp, x: jnp.logaddexp(0, x))
 log1p = _unary("log1p", np.log1p, lambda g, out, x: div(g, add(1, x)),
                lambda sp, x: sp.log(1 + x))
 expm1 = _unary("expm1", np.expm1, lambda g, out, x: mul(g, add(out, 1)),
@@ -103,7 +104,8 @@ heaviside = define_op(
     bprop=(None,),
     sympy=lambda sp, x, *, at0: sp.Heaviside(x, sp.nsimplify(at0)),
     doc="step function: 0 for x < 0, at0 for x = 0, 1 for x > 0 (derivative 0, no path)",
-    emit={"scalar": "heaviside({0}, {at0})"})
+    emit={"scalar": "heaviside({0}, {at0})"},
+    jax=lambda jnp, x, *, at0: jnp.heaviside(x, at0))
 
 
 def _step(x, at0):
@@ -112,7 +114,7 @@ def _step(x, at0):
 
 relu = _unary("relu", lambda x: np.maximum(x, 0), lambda g, out, x: mul(g, _step(x, 0)),
               lambda sp, x: sp.Max(0, x), real=False, doc="max(x, 0); relu'(0) = 0",
-              scalar="maximum({0}, 0.0)")
+              scalar="maximum({0}, 0.0)", jax=lambda jnp, x: jnp.maximum(x, 0))
 abs_ = _unary("abs", np.abs, lambda g, out, x: mul(g, sign(x)), lambda sp, x: sp.Abs(x),
               real=False, doc="|x|; abs'(0) = 0")
 sign = _unary("sign", np.sign, None, lambda sp, x: sp.sign(x), real=False,
@@ -168,6 +170,7 @@ where = define_op(
            lambda g, out, c, a, b: where(c, g, 0),
            lambda g, out, c, a, b: where(c, 0, g)),
     sympy=lambda sp, c, a, b: sp.Piecewise((a, c), (b, True)), simplify=_where_simplify,
+    jax=lambda jnp, c, a, b: jnp.where(c, a, b),
     doc="where(cond, a, b): a where cond holds, else b")
 
 
@@ -188,6 +191,7 @@ cast = define_op(
     forward=lambda x, *, dtype: np.asarray(x).astype(dtype),
     bprop=(lambda g, out, x, *, dtype: cast(g, dtype=float_of(x.dtype)),),
     sympy=lambda sp, x, *, dtype: _cast_sympy(sp, x, dtype),
+    jax=lambda jnp, x, *, dtype: x.astype(dtype),
     simplify=lambda x, *, dtype: x if x.dtype == dtype else None,
     doc="x converted to another dtype")
 

@@ -46,6 +46,7 @@ def _sum_simplify(x, *, axis, keepdims):
 sum_op = define_op(
     "sum", deps="reduce", infer=_sum_infer, public=False,
     forward=lambda x, *, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+    jax=lambda jnp, x, *, axis, keepdims: jnp.sum(x, axis=axis, keepdims=keepdims),
     bprop=(lambda g, out, x, *, axis, keepdims: _spread(g, x, axis),),
     sympy=lambda sp, x, *, axis, keepdims: object_array(np.sum(x, axis=axis,
                                                                keepdims=keepdims)),
@@ -99,6 +100,7 @@ def _max_sympy(sp, x, *, axis, keepdims):
 max_op = define_op(
     "max", deps="reduce", infer=_max_infer, public=False,
     forward=lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
+    jax=lambda jnp, x, *, axis, keepdims: jnp.max(x, axis=axis, keepdims=keepdims),
     bprop=(_max_rule,), sympy=_max_sympy,
     simplify=lambda x, *, axis, keepdims: x if not axis else None,
     emit={"batch": lambda batch, x, *, axis, keepdims: np.max(x, batch_axes(axis, batch),

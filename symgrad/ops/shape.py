@@ -40,6 +40,7 @@ def _sum_to_infer(x, *, shape):
 broadcast_to_op = define_op(
     "broadcast_to", deps="gather", infer=_broadcast_to_infer, public=False,
     forward=lambda x, *, shape: np.broadcast_to(x, shape),
+    jax=lambda jnp, x, *, shape: jnp.broadcast_to(x, shape),
     bprop=(lambda g, out, x, *, shape: sum_to(g, x.shape),),
     sympy=lambda sp, x, *, shape: np.broadcast_to(x, shape),
     simplify=lambda x, *, shape: x if x.shape == shape else None,
@@ -49,6 +50,8 @@ broadcast_to_op = define_op(
 
 sum_to_op = define_op(
     "sum_to", deps="reduce", infer=_sum_to_infer, forward=_sum_to_forward, public=False,
+    jax=lambda jnp, x, *, shape: x.sum(axis=_sum_to_axes(x.shape, shape),
+                                       keepdims=True).reshape(shape),
     bprop=(lambda g, out, x, *, shape: broadcast_to(g, x.shape),),
     sympy=lambda sp, x, *, shape: _sum_to_forward(x, shape=shape),
     simplify=lambda x, *, shape: x if x.shape == shape else None,
@@ -64,6 +67,7 @@ def _reshape_infer(x, *, shape):
 reshape_op = define_op(
     "reshape", deps="gather", infer=_reshape_infer, public=False,
     forward=lambda x, *, shape: np.reshape(x, shape),
+    jax=lambda jnp, x, *, shape: x.reshape(shape),
     bprop=(lambda g, out, x, *, shape: reshape(g, x.shape),),
     sympy=lambda sp, x, *, shape: np.reshape(x, shape),
     simplify=lambda x, *, shape: x if x.shape == shape else None,
@@ -145,6 +149,7 @@ def _concatenate_rule(position):
 concatenate_op = define_op(
     "concatenate", deps="gather", infer=_concatenate_infer, public=False,
     forward=lambda *xs, axis: np.concatenate(xs, axis=axis),
+    jax=lambda jnp, *xs, axis: jnp.concatenate(xs, axis=axis),
     bprop=_concatenate_rule,
     sympy=lambda sp, *xs, axis: np.concatenate(xs, axis=axis),
     doc="arrays joined along an existing axis")
@@ -170,6 +175,7 @@ def _pad_forward(g, *, axis, start, stop, size):
 
 slice_axis_op = define_op(
     "slice_axis", deps="gather", infer=_slice_infer, forward=_slice_forward, public=False,
+    jax=lambda jnp, x, **params: _slice_forward(x, **params),
     bprop=(lambda g, out, x, *, axis, start, stop:
            pad_axis(g, axis, start, stop, x.shape[axis]),),
     sympy=lambda sp, x, *, axis, start, stop: _slice_forward(x, axis=axis, start=start, stop=stop),
@@ -185,6 +191,9 @@ def _pad_infer(g, *, axis, start, stop, size):
 
 pad_axis_op = define_op(
     "pad_axis", deps="gather", infer=_pad_infer, forward=_pad_forward, public=False,
+    jax=lambda jnp, g, *, axis, start, stop, size: jnp.zeros(
+        g.shape[:axis] + (size,) + g.shape[axis + 1:], g.dtype).at[
+        (slice(None),) * axis + (slice(start, stop),)].set(g),
     bprop=(lambda g, out, x, *, axis, start, stop, size: slice_axis(g, axis, start, stop),),
     sympy=lambda sp, x, *, axis, start, stop, size: _pad_forward(x, axis=axis, start=start,
                                                                  stop=stop, size=size),
@@ -285,6 +294,7 @@ def _inverse(axes):
 transpose_op = define_op(
     "transpose", deps="gather", infer=_transpose_infer, public=False,
     forward=lambda x, *, axes: np.transpose(x, axes),          # a view: never copies
+    jax=lambda jnp, x, *, axes: jnp.transpose(x, axes),
     bprop=(lambda g, out, x, *, axes: transpose(g, _inverse(axes)),),
     sympy=lambda sp, x, *, axes: np.transpose(x, axes),
     simplify=_transpose_simplify,
@@ -414,6 +424,7 @@ def _scatter_sympy(sp, g, *, index, shape):
 
 getitem_op = define_op(
     "getitem", deps="gather", infer=_getitem_infer, forward=_getitem_forward, public=False,
+    jax=lambda jnp, x, *, index: _getitem_forward(x, index=index),
     bprop=(lambda g, out, x, *, index: scatter(g, index, x.shape),),
     sympy=lambda sp, x, *, index: np.asarray(x[_index_of(index)], dtype=object),
     simplify=lambda x, *, index: x if _is_identity(x, index) else None,
@@ -422,6 +433,7 @@ getitem_op = define_op(
 
 scatter_op = define_op(
     "scatter", deps="gather", infer=_scatter_infer, forward=_scatter_forward, public=False,
+    jax=lambda jnp, g, *, index, shape: jnp.zeros(shape, g.dtype).at[_index_of(index)].set(g),
     bprop=(lambda g, out, x, *, index, shape: getitem_op(g, index=index),),
     sympy=_scatter_sympy,
     doc="zeros of shape, with g placed at index (the bprop of getitem; its bprop is getitem)")
