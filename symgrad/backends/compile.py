@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from ..errors import BackendError, SymgradError
 from ..evaluate import BatchedProgram, Program, Schedule
+from ..evaluate.program import by_name
 from ..ir import Graph, Node
 from ..passes import optimize as _optimize
 from .c import CProgram
+from .dask_batch import evaluate_dask, is_dask
 from .python import PythonProgram
 
 
@@ -50,7 +52,30 @@ def compile(graph: Graph, backend: str = "numpy", optimize: bool = True, batched
         program = PythonProgram(schedule)
     else:
         program = Program(graph, schedule)
+    if batched:
+        program = DaskAware(program)
     return program if postprocess is None else Decompressed(program, postprocess)
+
+
+class DaskAware:
+    """A batched program that also takes ``dask.array`` inputs: then it returns lazy dask
+    arrays, evaluated block by block by the same program (see ``dask_batch``)."""
+
+    def __init__(self, program):
+        self.program = program
+
+    def __getattr__(self, name):                # backend, looped, schedule, ... of the program
+        return getattr(self.program, name)
+
+    def __call__(self, inputs=None, /, **named) -> list:
+        if inputs is not None:
+            named = {**by_name(inputs), **named}
+        return self.run(named)
+
+    def run(self, values: dict) -> list:
+        if any(is_dask(v) for v in values.values()):
+            return evaluate_dask(self.program.schedule.graph, self.program.run, values)
+        return self.program.run(values)
 
 
 class Decompressed:
