@@ -27,6 +27,5 @@ def optimize(graph: Graph, *, stabilize: bool = True) -> Graph:
     if not isinstance(graph, Graph):
         raise SymgradError(f"optimize expects a Graph, got {type(graph).__name__}; wrap nodes "
                            f"with sg.Graph(...)")
-    outputs = rewrite(graph.nodes, graph.outputs, rules.table(stabilize), rules.GENERIC,
-                      rules.COMMUTATIVE)
+    outputs = rewrite(graph.nodes, graph.outputs, rules.rules_for(stabilize), rules.COMMUTATIVE)
     return Graph(outputs, inputs=graph.inputs)

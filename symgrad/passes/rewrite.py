@@ -3,28 +3,30 @@ inputs and rewritten by a rule table until no rule applies. Iterative, with a lo
 
 from __future__ import annotations
 
+from typing import Callable
+
 from ..errors import SymgradError
 from ..ir import intern
 
 REWRITES_PER_NODE = 16  # loop guard: a rule table that keeps firing longer than this is a bug
 
 
-def rewrite(order, outputs, rules: dict, generic: tuple = (), commutative: dict | None = None
-            ) -> list:
+def rewrite(order, outputs, rules_for: Callable, commutative: dict | None = None) -> list:
     """The rewritten ``outputs``, given ``order``, a topological listing of their ancestors.
 
-    ``rules`` maps an op name to rules ``node -> node | None``, and ``generic`` rules are tried
-    on every node before those; the first replacement with the node's shape and dtype wins and
-    is itself rewritten, so rules may build new nodes freely. ``commutative`` maps an op name to a predicate
-    ``(a, b) -> bool`` allowing its two operands to be swapped: operands are then put in the
-    order their rewritten nodes were settled, so ``a*b`` and ``b*a`` become one node.
-    Structurally equal results are one node by interning, so subexpressions merge across the
-    whole graph.
+    ``rules_for(op)`` gives the rules ``node -> node | None`` for an op's nodes (asked once per
+    op); the first replacement with the node's shape and dtype wins and
+    is itself rewritten, so rules may build new nodes freely. Structurally equal results are
+    one node by interning, so subexpressions merge across the whole graph. ``commutative`` maps
+    an op name to a predicate ``(a, b) -> bool`` saying when ``op(a, b)`` equals ``op(b, a)``;
+    such a pair then merges into the one settled first. (Merging, rather than sorting every
+    operand pair, leaves the nodes that merge with nothing as they were, so a large graph
+    with little to rewrite is not rebuilt node by node.)
     """
     commutative = commutative or {}
-    plans: dict = {}     # op -> (swap predicate, its rules)
+    plans: dict = {}     # op -> (commutativity predicate, its rules)
     final: dict = {}     # node -> its rewritten node (which maps to itself)
-    rank: dict = {}      # rewritten node -> settling order: the canonical operand order
+    mirrors: dict = {}   # (op, params, a, b) -> the settled node op(a, b) of a commutative op
     budget = [REWRITES_PER_NODE * (len(order) + 1)]
 
     def step(node):
@@ -35,12 +37,7 @@ def rewrite(order, outputs, rules: dict, generic: tuple = (), commutative: dict 
         op = node.op
         plan = plans.get(op)
         if plan is None:
-            plan = plans[op] = (commutative.get(op.name), generic + rules.get(op.name, ()))
-        swap = plan[0]
-        if swap is not None:
-            a, b = new_inputs
-            if rank[b] < rank[a] and swap(a, b):
-                new_inputs, changed = (b, a), True
+            plan = plans[op] = (commutative.get(op.name), tuple(rules_for(op)))
         if changed:
             new = intern(op, new_inputs, node.params)
             if new in final:                    # merged with a node settled before
@@ -48,6 +45,13 @@ def rewrite(order, outputs, rules: dict, generic: tuple = (), commutative: dict 
                 return None
         else:
             new = node
+        commutes = plan[0]
+        if commutes is not None:
+            a, b = new_inputs
+            twin = mirrors.get((op, new.params, b, a))
+            if twin is not None and commutes(a, b):
+                final[node] = final[new] = twin
+                return None
         for rule in plan[1]:
             out = rule(new)
             if (out is not None and out is not new and out.shape == new.shape
@@ -61,7 +65,8 @@ def rewrite(order, outputs, rules: dict, generic: tuple = (), commutative: dict 
                         f"symgrad/passes/rules.py")
                 return out
         final[node] = final[new] = new
-        rank[new] = len(rank)
+        if commutes is not None:
+            mirrors[op, new.params, a, b] = new
         return None
 
     for node in order:
