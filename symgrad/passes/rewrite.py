@@ -24,33 +24,35 @@ def rewrite(order, outputs, rules_for: Callable, commutative: dict | None = None
     with little to rewrite is not rebuilt node by node.)
     """
     commutative = commutative or {}
-    plans: dict = {}     # op -> (commutativity predicate, its rules)
+    plans: dict = {}     # op -> (commutativity predicate, its rules, its settled nodes by operands)
     final: dict = {}     # node -> its rewritten node (which maps to itself)
-    mirrors: dict = {}   # (op, params, a, b) -> the settled node op(a, b) of a commutative op
+    moved: set = set()   # the nodes whose rewritten node is another one
     budget = [REWRITES_PER_NODE * (len(order) + 1)]
 
     def step(node):
         """Rewrite ``node``, whose inputs are settled: settle it, or return its replacement."""
-        inputs = node.inputs
-        new_inputs = tuple([final[x] for x in inputs])
-        changed = new_inputs != inputs          # tuples of nodes compare by identity
+        inputs = new_inputs = node.inputs
         op = node.op
         plan = plans.get(op)
         if plan is None:
-            plan = plans[op] = (commutative.get(op.name), tuple(rules_for(op)))
-        if changed:
+            plan = plans[op] = (commutative.get(op.name), tuple(rules_for(op)), {})
+        if moved.isdisjoint(inputs):
+            new = node
+        else:
+            new_inputs = tuple([final[x] for x in inputs])
             new = intern(op, new_inputs, node.params)
             if new in final:                    # merged with a node settled before
                 final[node] = final[new]
+                moved.add(node)
                 return None
-        else:
-            new = node
         commutes = plan[0]
         if commutes is not None:
             a, b = new_inputs
-            twin = mirrors.get((op, new.params, b, a))
+            twin = plan[2].get((b, a, new.params))
             if twin is not None and commutes(a, b):
                 final[node] = final[new] = twin
+                moved.add(node)
+                moved.add(new)
                 return None
         for rule in plan[1]:
             out = rule(new)
@@ -65,19 +67,21 @@ def rewrite(order, outputs, rules_for: Callable, commutative: dict | None = None
                         f"symgrad/passes/rules.py")
                 return out
         final[node] = final[new] = new
+        if new is not node:
+            moved.add(node)
         if commutes is not None:
-            mirrors[op, new.params, a, b] = new
+            plan[2][a, b, new.params] = new
         return None
 
     for node in order:
         if node not in final:
             out = step(node)
             if out is not None:
-                _settle_replacement(node, out, step, final, budget)
+                _settle_replacement(node, out, step, final, moved, budget)
     return [final[out] for out in outputs]
 
 
-def _settle_replacement(node, replacement, step, final: dict, budget: list) -> None:
+def _settle_replacement(node, replacement, step, final: dict, moved: set, budget: list) -> None:
     """Settle ``replacement`` (and the new nodes under it) with an explicit stack, then map
     ``node`` to its result; replacements of replacements wait in ``pending``."""
     pending = {node: replacement}
@@ -91,6 +95,8 @@ def _settle_replacement(node, replacement, step, final: dict, budget: list) -> N
         if target is not None:
             if target in final:
                 final[node] = final[target]
+                if final[node] is not node:
+                    moved.add(node)
                 stack.pop()
             else:                               # a cycle of replacements exhausts the budget
                 budget[0] -= 1
