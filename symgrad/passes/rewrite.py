@@ -15,9 +15,9 @@ def rewrite(order, outputs, rules_for: Callable, commutative: dict | None = None
     """The rewritten ``outputs``, given ``order``, a topological listing of their ancestors.
 
     ``rules_for(op)`` gives the rules ``node -> node | None`` for an op's nodes (asked once per
-    op); the first replacement with the node's shape and dtype wins and
-    is itself rewritten, so rules may build new nodes freely. Structurally equal results are
-    one node by interning, so subexpressions merge across the whole graph. ``commutative`` maps
+    op); the first replacement with the node's shape and dtype wins and is itself rewritten, so
+    rules may build new nodes freely. Structurally equal results are one node by interning,
+    so subexpressions merge across the whole graph. ``commutative`` maps
     an op name to a predicate ``(a, b) -> bool`` saying when ``op(a, b)`` equals ``op(b, a)``;
     such a pair then merges into the one settled first. (Merging, rather than sorting every
     operand pair, leaves the nodes that merge with nothing as they were, so a large graph
