@@ -109,6 +109,12 @@ class Node:
 
     __delattr__ = __setattr__
 
+    def __reduce__(self):
+        """Pickle as the graph file of the node's graph; unpickling re-interns it."""
+        from .graph import Graph
+        from .graphfile import dumps, node_from_text
+        return node_from_text, (dumps(Graph(self)),)
+
     def __bool__(self):
         raise SymgradError("a symgrad Node has no truth value: it is symbolic. Use sg.where "
                            "with sg.greater / sg.less for conditions")

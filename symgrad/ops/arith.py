@@ -4,6 +4,7 @@ for x = -0.0, nor x*0, which is NaN for x = inf)."""
 
 from __future__ import annotations
 
+
 import numpy as np
 
 from ._define import CONST, define_op, elementwise, is_value, same_type
