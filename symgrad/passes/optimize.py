@@ -11,8 +11,8 @@ from .rewrite import rewrite
 @paused_gc()
 def optimize(graph: Graph, *, stabilize: bool = True) -> Graph:
     """A new graph with the same inputs (in order, unused ones kept) and outputs computing the
-    same values, after common-subexpression merging, canonical operand order for commutative
-    ops, bounded constant folding, exact identities, reshape/transpose chain folding and
+    same values, after common-subexpression merging (commuted operands too: a*b and b*a),
+    bounded constant folding, exact identities, reshape/transpose chain folding and
     dead-node removal. Every rewrite keeps values bit for bit (NaN and signed zeros included)
     except the stabilizations, applied unless ``stabilize=False``: log(1+x) -> log1p(x),
     log(sigmoid(x)) -> -softplus(-x), log(softmax(x)) -> log_softmax(x), exp(x)-1 -> expm1(x)
@@ -27,6 +27,5 @@ def optimize(graph: Graph, *, stabilize: bool = True) -> Graph:
     if not isinstance(graph, Graph):
         raise SymgradError(f"optimize expects a Graph, got {type(graph).__name__}; wrap nodes "
                            f"with sg.Graph(...)")
-    outputs = rewrite(graph.nodes, graph.outputs, rules.table(stabilize), rules.GENERIC,
-                      rules.COMMUTATIVE)
+    outputs = rewrite(graph.nodes, graph.outputs, rules.rules_for(stabilize), rules.COMMUTATIVE)
     return Graph(outputs, inputs=graph.inputs)

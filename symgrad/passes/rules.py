@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir import Node
+from ..ir import Node, OpDef
 from ..ops import const
 from ..ops._define import CONST, FOLD_LIMIT, is_value
 from ..ops.arith import add, mul, neg, sub
-from ..ops.composite import log_softmax
-from ..ops.elementwise import expm1, log1p, softplus, sqrt
-from ..ops.shape import broadcast_to, reshape
+from ..ops.composite import log_softmax, softmax_op
+from ..ops.elementwise import exp, expm1, log1p, sigmoid, softplus, sqrt
+from ..ops.shape import broadcast_to, broadcast_to_op, reshape, reshape_op
 
 FOLD_WORK = 1 << 24  # a folded op may touch at most this many (output, input) element pairs
 
@@ -28,17 +28,13 @@ def _scalar_const(node: Node, number: float) -> bool:
     return node.op is CONST and node.size == 1 and is_value(node, number)
 
 
-def _op(node: Node, name: str) -> bool:
-    return node.op.name == name
-
-
 # -- exact identities -------------------------------------------------------------------------
 def add_of_neg(node):
     """x + (-y) = x - y and (-x) + y = y - x: IEEE subtraction is addition of the negation."""
     a, b = node.inputs
-    if _op(b, "neg"):
+    if b.op is neg:
         return sub(a, b.inputs[0])
-    if _op(a, "neg"):
+    if a.op is neg:
         return sub(b, a.inputs[0])
     return None
 
@@ -46,13 +42,13 @@ def add_of_neg(node):
 def sub_of_neg(node):
     """x - (-y) = x + y, for the same reason."""
     a, b = node.inputs
-    return add(a, b.inputs[0]) if _op(b, "neg") else None
+    return add(a, b.inputs[0]) if b.op is neg else None
 
 
 def mul_of_negs(node):
     """(-x) * (-y) = x * y: the signs cancel exactly, the magnitude is the same product."""
     a, b = node.inputs
-    return mul(a.inputs[0], b.inputs[0]) if _op(a, "neg") and _op(b, "neg") else None
+    return mul(a.inputs[0], b.inputs[0]) if a.op is neg and b.op is neg else None
 
 
 def square(node):
@@ -64,13 +60,13 @@ def square(node):
 def reshape_chain(node):
     """reshape(reshape(x, s), t) = reshape(x, t): both keep C order."""
     (x,) = node.inputs
-    return reshape(x.inputs[0], node.shape) if _op(x, "reshape") else None
+    return reshape(x.inputs[0], node.shape) if x.op is reshape_op else None
 
 
 def broadcast_chain(node):
     """broadcast_to(broadcast_to(x, s), t) = broadcast_to(x, t)."""
     (x,) = node.inputs
-    return broadcast_to(x.inputs[0], node.shape) if _op(x, "broadcast_to") else None
+    return broadcast_to(x.inputs[0], node.shape) if x.op is broadcast_to_op else None
 
 
 def fold(node):
@@ -92,12 +88,12 @@ def fold(node):
     return const(np.asarray(value).astype(node.dtype, copy=False))
 
 
-def build_identity(node):
-    """The op's own construction-time identities (x*1, x/1, --x, ...)."""
-    simplify = node.op.simplify
+def build_identity(op: OpDef):
+    """The op's own construction-time identities (x*1, x/1, --x, ...) as a rule, or None."""
+    simplify = op.simplify
     if simplify is None:
         return None
-    return simplify(*node.inputs, **dict(node.params)) if node.params else \
+    return lambda node: simplify(*node.inputs, **dict(node.params)) if node.params else \
         simplify(*node.inputs)
 
 
@@ -105,7 +101,7 @@ def build_identity(node):
 def log_of_one_plus(node):
     """log(1 + x) -> log1p(x): exact for tiny x, where 1 + x rounds x away."""
     (s,) = node.inputs
-    if _op(s, "add"):
+    if s.op is add:
         a, b = s.inputs
         if is_value(a, 1):
             return log1p(b)
@@ -117,20 +113,21 @@ def log_of_one_plus(node):
 def log_of_sigmoid(node):
     """log(sigmoid(x)) -> -softplus(-x): finite for very negative x, where sigmoid underflows."""
     (s,) = node.inputs
-    return neg(softplus(neg(s.inputs[0]))) if _op(s, "sigmoid") else None
+    return neg(softplus(neg(s.inputs[0]))) if s.op is sigmoid else None
 
 
 def log_of_softmax(node):
     """log(softmax(x)) -> log_softmax(x): finite where a softmax entry underflows to 0."""
     (s,) = node.inputs
-    return log_softmax(s.inputs[0], s.kwargs["axis"]) if _op(s, "softmax") else None
+    return log_softmax(s.inputs[0], s.kwargs["axis"]) if s.op is softmax_op else None
 
 
 def exp_minus_one(node):
     """exp(x) - 1 -> expm1(x), also written exp(x) + (-1): exact for tiny x (no cancellation)."""
     a, b = node.inputs
-    one = 1 if _op(node, "sub") else -1
-    return expm1(a.inputs[0]) if _op(a, "exp") and is_value(b, one) else None
+    if a.op is not exp:
+        return None
+    return expm1(a.inputs[0]) if is_value(b, 1 if node.op is sub else -1) else None
 
 
 def square_root(node):
@@ -140,14 +137,14 @@ def square_root(node):
     return sqrt(x) if _scalar_const(e, 0.5) else None
 
 
-# -- commutative ops: when may the operands be put in canonical order? -------------------------
+# -- commutative ops: when is op(a, b) the same value as op(b, a)? ----------------------------
 def _always(a, b) -> bool:
     return True
 
 
 def _no_tie(a, b) -> bool:
     """maximum/minimum return one operand on a tie (+0 vs -0) or on two NaNs, so the order
-    matters unless ties cannot happen: integer operands, or a constant with no zero and no NaN."""
+    matters unless no tie can happen: integer operands, or a constant with no zero and no NaN."""
     if a.dtype not in ("float32", "float64") and b.dtype not in ("float32", "float64"):
         return True
     for x in (a, b):
@@ -160,9 +157,6 @@ def _no_tie(a, b) -> bool:
 
 COMMUTATIVE = {"add": _always, "mul": _always, "maximum": _no_tie, "minimum": _no_tie}
 
-# tried on every node first: builders apply these at construction, but rewritten inputs can
-# enable them again (and a graph made with ``intern`` directly never had them)
-GENERIC = (build_identity, fold)
 
 EXACT = {
     "add": (add_of_neg,),
@@ -181,11 +175,13 @@ STABILIZING = {
 }
 
 
-def table(stabilize: bool) -> dict:
-    """op name -> rules to try, the exact ones first; with ``stabilize`` the stabilizations too."""
-    if not stabilize:
-        return EXACT
-    merged = dict(EXACT)
-    for name, rules in STABILIZING.items():
-        merged[name] = merged.get(name, ()) + rules
-    return merged
+def rules_for(stabilize: bool):
+    """``op -> rules`` for the driver: the op's build-time identities and folding first (a
+    builder applies them, but rewritten inputs can enable them again, and a node made with
+    ``intern`` directly never had them), then its exact rules, then (with ``stabilize``) its
+    stabilizations."""
+    def rules(op: OpDef) -> tuple:
+        own = build_identity(op)
+        found = ((own,) if own else ()) + (fold,) + EXACT.get(op.name, ())
+        return found + STABILIZING.get(op.name, ()) if stabilize else found
+    return rules

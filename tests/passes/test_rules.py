@@ -39,7 +39,7 @@ grid = {"x": SPECIAL[:, None] * np.ones(len(SPECIAL)), "y": SPECIAL[None, :] * n
 X, Y = sg.var("x", shape=grid["x"].shape), sg.var("y", shape=grid["y"].shape)
 
 
-def test_common_subexpressions_merge_after_canonical_order():
+def test_common_subexpressions_merge_commuted_operands_too():
     G = sg.Graph([sg.sin(X * Y) + sg.sin(Y * X), X + Y - (Y + X)])
     O = sg.optimize(G)
     assert ops_of(O).count("mul") == 1 and ops_of(O).count("sin") == 1
@@ -178,7 +178,8 @@ def test_log_softmax_stabilization():
 
 # -- the driver ---------------------------------------------------------------------------------
 def test_a_rule_loop_raises_instead_of_hanging():
-    flip = {"add": (lambda node: add(node.inputs[1], node.inputs[0]),)}
+    def flip(op):
+        return (lambda node: add(node.inputs[1], node.inputs[0]),) if op is add else ()
     with pytest.raises(sg.SymgradError, match="rules"):
         rewrite(sg.Graph(x + y).nodes, [x + y], flip)
 
@@ -193,11 +194,10 @@ def test_optimize_is_idempotent_and_checks_its_argument():
 
 def test_a_chain_of_100k_nodes_needs_no_recursion():
     u = x
-    for _ in range(50_000):
-        u = sg.sin(u) * y                        # every mul is rebuilt with its operands swapped
+    for _ in range(25_000):
+        s = sg.sin(u)
+        u = s * y + y * s                        # y * s merges into s * y: all nodes are rebuilt
     G = sg.Graph(u)
     O = sg.optimize(G)
-    assert len(O) == len(G) > 100_000
-    # the innermost mul settled sin(x) before y, so only it keeps its order
-    assert sum(n.inputs[0] is y for n in O.nodes if n.op.name == "mul") == 50_000 - 1
+    assert len(G) == 4 * 25_000 + 2 and len(O) == 3 * 25_000 + 2
     same_values(G, O, {"x": 0.3, "y": -1.1})
