@@ -135,6 +135,7 @@ take_op = define_op(
     bprop=(lambda g, out, x, indices, *, axis: scatter_add(g, indices, axis, x.shape[axis]),
            None),                                   # int indices: not differentiable
     sympy=_take_sympy, emit={"batch": _take_batch},
+    jax=lambda jnp, x, indices, *, axis: jnp.take(x, indices, axis=axis, mode="wrap"),
     doc="x's entries at integer indices along axis (numpy take; embedding lookups)")
 
 scatter_add_op = define_op(
@@ -142,6 +143,9 @@ scatter_add_op = define_op(
     bprop=(lambda g, out, values, indices, *, axis, size: take_op(g, indices, axis=axis),
            None),
     sympy=_scatter_add_sympy, emit={"batch": _scatter_add_batch},
+    jax=lambda jnp, g, indices, *, axis, size: jnp.zeros(
+        g.shape[:axis] + (size,) + g.shape[axis + indices.ndim:], g.dtype).at[
+        (slice(None),) * axis + (indices,)].add(g),
     doc="zeros of length size along axis with values added at indices (np.add.at; take's "
         "bprop, whose own bprop is take)")
 

@@ -207,19 +207,20 @@ inv_op = define_op(
     # d inv(A) = -inv(A) dA inv(A)  =>  dA = -inv(A)^T G inv(A)^T
     bprop=(lambda g, out, a: neg(matmul(matmul(swap_last(out), g), swap_last(out))),),
     sympy=lambda sp, a: _batched_sympy(sp, a, lambda m: m.inv()),
-    emit=_over_leading_axes(_inv_forward),
+    emit=_over_leading_axes(_inv_forward), jax=lambda jnp, a: jnp.linalg.inv(a),
     doc="matrix inverse (batched)")
 
 det_op = define_op(
     "det", infer=_square_infer("det", batch_only=True), forward=np.linalg.det, public=False,
     bprop=(lambda g, out, a: _times_transposed_inverse(mul(g, out), a),),   # det * inv(A)^T
     sympy=lambda sp, a: _batched_sympy(sp, a, lambda m: m.det()),
-    emit=_over_leading_axes(np.linalg.det),
+    emit=_over_leading_axes(np.linalg.det), jax=lambda jnp, a: jnp.linalg.det(a),
     doc="determinant (batched)")
 
 slogdet_sign_op = define_op(
     "slogdet_sign", infer=_square_infer("slogdet", batch_only=True), public=False,
     forward=_slogdet_sign, emit=_over_leading_axes(_slogdet_sign),
+    jax=lambda jnp, a: jnp.linalg.slogdet(a)[0],
     bprop=(None,),                                  # piecewise constant: no gradient path
     sympy=lambda sp, a: _batched_sympy(sp, a, lambda m: sp.sign(m.det())),
     doc="the sign of the determinant (-1, 0 or 1), slogdet's first output")
@@ -227,6 +228,7 @@ slogdet_sign_op = define_op(
 logabsdet_op = define_op(
     "logabsdet", infer=_square_infer("slogdet", batch_only=True), public=False,
     forward=_logabsdet, emit=_over_leading_axes(_logabsdet),
+    jax=lambda jnp, a: jnp.linalg.slogdet(a)[1],
     bprop=(lambda g, out, a: _times_transposed_inverse(g, a),),             # inv(A)^T
     sympy=lambda sp, a: _batched_sympy(sp, a, lambda m: sp.log(sp.Abs(m.det()))),
     doc="log |det(a)| without overflow, slogdet's second output")
@@ -296,6 +298,7 @@ solve_op = define_op(
     "solve", infer=_solve_infer, public=False,
     forward=_solve_forward,
     bprop=(_solve_grad_a, _solve_grad_b), sympy=_solve_sympy, emit={"batch": _solve_batch},
+    jax=lambda jnp, a, b: jnp.linalg.solve(a, b),
     doc="x with a @ x = b (b a vector or a batch of matrices)")
 
 
@@ -312,6 +315,7 @@ def _cholesky_rule(g, L, a):
 cholesky_op = define_op(
     "cholesky", infer=_square_infer("cholesky"), public=False,
     forward=_cholesky_forward, emit=_over_leading_axes(_cholesky_forward),
+    jax=lambda jnp, a: jnp.linalg.cholesky((a + jnp.swapaxes(a, -1, -2)) / 2),
     bprop=(_cholesky_rule,),
     sympy=lambda sp, a: _batched_sympy(sp, _symmetric_part(a),
                                        lambda m: m.cholesky(hermitian=False)),

@@ -170,6 +170,7 @@ einsum_op = define_op(
     bprop=_einsum_rule,
     sympy=lambda sp, *operands, subscripts: object_array(np.einsum(subscripts, *operands)),
     simplify=_einsum_simplify, emit={"batch": _einsum_batch},
+    jax=lambda jnp, *operands, subscripts: jnp.einsum(subscripts, *operands),
     doc="Einstein summation with explicit subscripts (one letter per axis)")
 
 

@@ -55,6 +55,12 @@ exp2 = _unary("exp2", np.exp2, lambda g, out, x: mul(g, mul(out, LN2)),
 
 
 @functools.lru_cache(maxsize=None)
+def _jax_special(name):
+    """jax.scipy.special's ``name`` (for ``sg.to_jax``; jax is imported only when exporting)."""
+    from jax.scipy import special
+    return getattr(special, name)
+
+
 def _special(name):
     """scipy.special's ufunc ``name`` (exact, vectorised), or ``math.<name>`` vectorised."""
     try:
@@ -71,9 +77,11 @@ def _gauss(x: Node) -> Node:
 
 
 erf = _unary("erf", lambda x: _special("erf")(x), lambda g, out, x: mul(g, _gauss(x)),
-             lambda sp, x: sp.erf(x), doc="error function")
+             lambda sp, x: sp.erf(x), doc="error function",
+             jax=lambda jnp, x: _jax_special("erf")(x))
 erfc = _unary("erfc", lambda x: _special("erfc")(x), lambda g, out, x: neg(mul(g, _gauss(x))),
-              lambda sp, x: sp.erfc(x), doc="1 - erf(x), exact in the right tail")
+              lambda sp, x: sp.erfc(x), doc="1 - erf(x), exact in the right tail",
+              jax=lambda jnp, x: _jax_special("erfc")(x))
 
 
 def _binary(name, forward, rules, sympy, doc):
@@ -141,6 +149,7 @@ def _round_infer(x, *, decimals=0):
 round_op = define_op(
     "round", infer=_round_infer, elementwise=True, public=False,
     forward=lambda x, *, decimals=0: np.round(x, decimals), bprop=(None,), sympy=_round_sympy,
+    jax=lambda jnp, x, *, decimals=0: jnp.round(x, decimals),
     doc="x rounded to `decimals` digits, halves to even (numpy); derivative 0 (no path)")
 
 

@@ -63,6 +63,7 @@ min_op = define_op(
     "min", infer=_min_infer, public=False,
     forward=lambda x, *, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
     bprop=(_min_rule,), sympy=_last_axis_sympy(lambda sp, v: sp.Min(*v)),
+    jax=lambda jnp, x, *, axis, keepdims: jnp.min(x, axis=axis, keepdims=keepdims),
     simplify=lambda x, *, axis, keepdims: x if not axis else None,
     emit={"batch": lambda batch, x, *, axis, keepdims: np.min(x, batch_axes(axis, batch),
                                                                keepdims=keepdims)},
@@ -219,6 +220,8 @@ def _cumsum_forward(x, *, axis, reverse):
 cumsum_op = define_op(
     "cumsum", infer=_cumsum_infer, forward=_cumsum_forward, public=False,
     bprop=(lambda g, out, x, *, axis, reverse: cumsum_op(g, axis=axis, reverse=not reverse),),
+    jax=lambda jnp, x, *, axis, reverse: (jnp.flip(jnp.cumsum(jnp.flip(x, axis), axis), axis)
+                                          if reverse else jnp.cumsum(x, axis)),
     sympy=lambda sp, x, *, axis, reverse: _cumsum_forward(object_array(x), axis=axis,
                                                           reverse=reverse),
     emit={"batch": lambda batch, x, *, axis, reverse: _cumsum_forward(
@@ -303,6 +306,7 @@ def _define_arg(name, forward, wins):
         forward=lambda x, *, axis, keepdims: forward(x, axis=axis, keepdims=keepdims),
         sympy=_last_axis_sympy(lambda sp, v: _first_index(sp, v, wins)),
         emit={"batch": _arg_batch(forward)},
+        jax=lambda jnp, x, *, axis, keepdims: getattr(jnp, name)(x, axis=axis, keepdims=keepdims),
         doc=f"index of the first {name[3:]} along an axis (int64, not differentiable)")
 
     def builder(x, axis=None, keepdims: bool = False) -> Node:
