@@ -129,3 +129,21 @@ def test_without_jax_to_jax_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "jax.numpy", None)
     with pytest.raises(sg.BackendError, match=r"symgrad\[jax\]"):
         sg.to_jax(sg.Graph(sg.var("x") * 2))
+
+
+def _tensor_spec_rows():
+    from tests.ops.tensor_specs import TENSOR_SPECS
+    return TENSOR_SPECS
+
+
+@pytest.mark.parametrize("spec", _tensor_spec_rows(), ids=lambda s: s.name)
+def test_tensor_op_rows_and_their_gradients_match_numpy(spec):
+    # every shape, gather, product and linear-algebra case, and its gradient graph
+    inputs = spec.inputs()
+    G = sg.Graph(spec.build(*inputs), inputs=inputs)
+    values = spec.sample(np.random.default_rng(5))
+    assert_same(G, values, rtol=1e-10, atol=1e-12)
+    wrt = spec.differentiable()
+    if wrt and G.outputs[0].dtype in ("float32", "float64"):
+        loss = sg.Graph(sg.sum(G.outputs[0] * G.outputs[0]), inputs=inputs)
+        assert_same(sg.gradients(loss, wrt), values, rtol=1e-9, atol=1e-11)
