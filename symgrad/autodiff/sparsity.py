@@ -362,5 +362,7 @@ def couplings(node: Node) -> tuple:
             continue
         through_out = bool(prune(term, [out]))
         found += [(i, j) for j in live if through_out or prune(term, [holders[j]])]
+    if len(_COUPLINGS) > 4096:
+        _COUPLINGS.clear()
     _COUPLINGS[key] = pairs = tuple(found)
     return pairs

@@ -111,6 +111,15 @@ def test_sparse_jacobian_picks_forward_for_tall_and_reverse_for_wide_patterns():
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
 
 
+def test_float32_sparse_hessian_stays_float32():
+    x = sg.var("x", (6,), dtype="float32")
+    H = sg.hessian(rosen_vec(x, sg.sum), [x], sparse=True)
+    got = sg.evaluate(H, {"x": w2_x0(6).astype(np.float32)})[0]
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got.toarray(), rosen_hess_exact(w2_x0(6).astype(np.float32)),
+                               rtol=1e-5, atol=1e-3)
+
+
 def test_sparse_calls_with_no_dependence_give_empty_matrices():
     x, y = sg.var("x", (3,)), sg.var("y")
     J = sg.jacobian(sg.sin(y) * sg.const(np.ones(2)), [x], sparse=True)

@@ -174,6 +174,14 @@ def test_jvp_graph_size_is_linear_in_the_forward_graph():
     assert max(ratios) < 4 and ratios[-1] <= ratios[0] * 1.05, ratios
 
 
+def test_hvp_graph_is_a_small_multiple_of_the_gradient_graph():
+    for length in (20, 200):
+        x = sg.var("x", (4,))
+        f = sg.sum(chain(x, length))
+        B, Hv = sg.gradients(f, [x]), sg.hvp(f, [x], [np.ones(4)])
+        assert len(Hv) <= 3 * len(B)
+
+
 def test_deep_scalar_chain_has_no_recursion_limit():
     x = sg.var("x")
     y = x
