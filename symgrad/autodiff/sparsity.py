@@ -232,7 +232,8 @@ def add_products(a, b, rows: list, cols: list) -> None:
 def local_structures(node: Node) -> list:
     """One entry per input: None (no differentiable dependence), IDENTITY, DENSE, or a boolean
     csr_array (node.size, input.size) saying which input elements each output element uses."""
-    key = (node.op, node.params, node.shape, tuple(p.shape for p in node.inputs))
+    key = (node.op, node.params, node.shape,
+           tuple(p if p.is_const else p.shape for p in node.inputs))   # rules may read consts
     cached = _STRUCTURES.get(key)
     if cached is not None:
         return [s if node.op.rule(k) is not None and is_float(p.dtype) else None
@@ -320,10 +321,20 @@ def _along_axis(node):
 
 
 def _matmul(node):
-    """out[.., i, j] uses row (.., i) of a and column (.., j) of b."""
+    """out[.., i, j] uses row (.., i) of a and column (.., j) of b; for a constant matrix
+    operand, only the entries its nonzeros pair up (so a banded constant stays banded)."""
+    from scipy import sparse
+
     a, b = node.inputs
     am = a.shape if a.ndim >= 2 else (1,) + a.shape
     bm = b.shape if b.ndim >= 2 else b.shape + (1,)
+    if len(am) == 2 and len(bm) == 2 and (a.is_const or b.is_const):
+        if b.is_const:                       # out[i, j] uses a[i, k] where b[k, j] != 0
+            nonzero = sparse.csr_array(b.value.reshape(bm) != 0)
+            return [sparse.kron(sparse.identity(am[0], dtype=bool), nonzero.T, format="csr"),
+                    None]
+        nonzero = sparse.csr_array(a.value.reshape(am) != 0)   # out[i, j] uses b[k, j]
+        return [None, sparse.kron(nonzero, sparse.identity(bm[1], dtype=bool), format="csr")]
     out = np.broadcast_shapes(am[:-2], bm[:-2]) + (am[-2], bm[-1])
     a_rows = _aggregation(_fiber_map(am, am[:-1] + (1,)), a.size // am[-1])
     b_cols = _aggregation(_fiber_map(bm, bm[:-2] + (1, bm[-1])), b.size // bm[-2])

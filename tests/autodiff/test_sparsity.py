@@ -63,6 +63,20 @@ def test_banded_hessian_and_jacobian():
     np.testing.assert_array_equal(dense(sg.sparsity(g, [x])), jac)
 
 
+def test_banded_constant_matrix_keeps_its_band():
+    n = 10
+    A = np.diag(np.full(n, 2.0)) + np.diag(np.ones(n - 1), 1) + np.diag(np.ones(n - 1), -1)
+    x = sg.var("x", (n,))
+    np.testing.assert_array_equal(dense(sg.sparsity(sg.const(A) @ x, [x])), A != 0)
+    X = sg.var("X", (3, n))
+    np.testing.assert_array_equal(dense(sg.sparsity(X @ sg.const(A), [X])),
+                                  np.kron(np.eye(3), A.T) != 0)
+    f = sg.sum(sg.exp(sg.const(A) @ x))                   # H = Aᵀ diag(e^Ax) A: bandwidth 2
+    i = np.arange(n)
+    np.testing.assert_array_equal(dense(sg.sparsity(f, [x], kind="hessian")),
+                                  np.abs(i[:, None] - i[None, :]) <= 2)
+
+
 def test_data_movement_reductions_and_matmul_jacobians():
     x = sg.var("x", (2, 3))
     y = sg.var("y", (3,))
