@@ -26,8 +26,21 @@ from ..ops.shape import kept_shape, normalize_axes
 from .backprop import as_single_output, prune, resolve_wrt
 
 IDENTITY, DENSE = "identity", "dense"   # local structures that need no matrix
+PATTERN_LIMIT = 1 << 25                # most stored entries one node's pattern may take
 _STRUCTURES: dict = {}                 # (op, params, shapes) -> local structures per input
 _COUPLINGS: dict = {}                  # (op, params, types) -> coupled input pairs
+
+
+class PatternTooLarge(SymgradError):
+    """A dependency pattern would exceed PATTERN_LIMIT stored entries (the derivative is
+    essentially dense at that size; dense calls fall back to sweeps per row)."""
+
+
+def check_entries(entries: int, node: Node) -> None:
+    if entries > PATTERN_LIMIT:
+        raise PatternTooLarge(f"sparsity: the pattern of {node!r} would store {entries:,} "
+                              f"entries (limit {PATTERN_LIMIT:,}); the derivative is too dense "
+                              f"for a structural pattern here, use the dense jacobian/hessian")
 
 
 def sparsity(f, wrt, kind: str = "jacobian"):
@@ -160,6 +173,7 @@ def propagate(order: list, targets: list, n: int) -> dict:
             term = apply_structure(structure, as_csr(patterns[parent], parent.size, n),
                                    node.size, n)
             total = term if total is None else total + term
+            check_entries(total.nnz, node)
         if total is not None:
             patterns[node] = frozenset(total.indices.tolist()) if node.size == 1 else total
     return patterns
@@ -182,15 +196,19 @@ def apply_structure(structure, pattern, size: int, n: int):
     if structure is IDENTITY:
         return pattern
     if structure is DENSE:
-        return dense_rows(pattern, size, n)
+        union = np.unique(pattern.indices)
+        return dense_rows(union, size, n)
     return (structure @ pattern).astype(bool)
 
 
-def dense_rows(pattern, size: int, n: int):
-    """Every one of ``size`` rows holding the union of ``pattern``'s rows."""
+def dense_rows(union: np.ndarray, size: int, n: int):
+    """``size`` rows, each holding the columns ``union``."""
     from scipy import sparse
 
-    union = np.unique(pattern.indices)
+    if size * union.size > PATTERN_LIMIT:
+        raise PatternTooLarge(f"sparsity: {size:,} elements each depending on {union.size:,} "
+                              f"wrt elements exceed the pattern limit ({PATTERN_LIMIT:,} "
+                              f"entries); use the dense jacobian/hessian")
     return sparse.csr_array((np.ones(size * union.size, dtype=bool), np.tile(union, size),
                              np.arange(size + 1) * union.size), shape=(size, n))
 
@@ -316,8 +334,9 @@ def _reduce(node):
 def _along_axis(node):
     x = node.inputs[0]
     fibers = _fiber_map(x.shape, _kept(node, x))
-    members = _aggregation(fibers, int(fibers.max()) + 1 if fibers.size else 0)
-    return [members[fibers]]
+    count = int(fibers.max()) + 1 if fibers.size else 0
+    check_entries(x.size * (x.size // max(count, 1)), node)
+    return [_aggregation(fibers, count)[fibers]]
 
 
 def _matmul(node):
@@ -336,6 +355,7 @@ def _matmul(node):
         nonzero = sparse.csr_array(a.value.reshape(am) != 0)   # out[i, j] uses b[k, j]
         return [None, sparse.kron(nonzero, sparse.identity(bm[1], dtype=bool), format="csr")]
     out = np.broadcast_shapes(am[:-2], bm[:-2]) + (am[-2], bm[-1])
+    check_entries(int(np.prod(out)) * am[-1], node)
     a_rows = _aggregation(_fiber_map(am, am[:-1] + (1,)), a.size // am[-1])
     b_cols = _aggregation(_fiber_map(bm, bm[:-2] + (1, bm[-1])), b.size // bm[-2])
     row_of = _fiber_map(out, am[:-2] + (am[-2], 1))

@@ -3,6 +3,8 @@ missed nonzero on random graphs (hypothesis); couplings derived from the bprop r
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -161,3 +163,17 @@ def test_no_nonzero_is_ever_missed(program, seed):
     f = sg.sum(out * weights)
     H = sg.evaluate(sg.hessian(f, [x]), point)[0]
     assert not (H != 0)[~dense(sg.sparsity(f, [x], kind="hessian"))].any()
+
+
+def test_too_dense_patterns_raise_and_dense_calls_fall_back(monkeypatch):
+    module = importlib.import_module("symgrad.autodiff.sparsity")  # the package binds the name
+    monkeypatch.setattr(module, "PATTERN_LIMIT", 20)
+    x = sg.var("x", (6,))
+    f = sg.sum(sg.softmax(x) * sg.sin(x))                 # softmax: 6 x 6 dependences
+    with pytest.raises(sg.SymgradError, match="limit"):
+        sg.sparsity(f, [x], kind="hessian")
+    point = {"x": np.linspace(-1, 1, 6)}
+    monkeypatch.setattr(module, "PATTERN_LIMIT", 1 << 25)
+    expected = sg.evaluate(sg.hessian(f, [x]), point)[0]
+    monkeypatch.setattr(module, "PATTERN_LIMIT", 20)
+    np.testing.assert_allclose(sg.evaluate(sg.hessian(f, [x]), point)[0], expected, rtol=1e-12)
