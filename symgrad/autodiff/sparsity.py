@@ -374,17 +374,21 @@ BUILDERS = {"elementwise": _elementwise, "gather": _gather, "reduce": _reduce,
 def couplings(node: Node) -> tuple:
     """Pairs (i, j) of input positions with a structurally nonzero ∂²out/∂in_i∂in_j: the bprop
     rule for input i, built on placeholder inputs, depends differentiably on input j (or on the
-    op's output, which depends on every differentiable input)."""
+    op's output, which depends on every differentiable input). Constants and inputs without a
+    gradient (int indices, conditions) stay themselves, so rules that inspect them still work."""
     op = node.op
-    key = (op, node.params, tuple((p.shape, p.dtype) for p in node.inputs))
+    live = [k for k, p in enumerate(node.inputs)
+            if op.rule(k) is not None and is_float(p.dtype) and not p.is_const]
+    key = (op, node.params, tuple((p.shape, p.dtype) if k in live else p
+                                  for k, p in enumerate(node.inputs)))
     pairs = _COUPLINGS.get(key)
     if pairs is not None:
         return pairs
     holders = tuple(intern(VAR, (), (("name", f"sparsity#{k}"), ("shape", p.shape),
-                                      ("dtype", p.dtype))) for k, p in enumerate(node.inputs))
+                                      ("dtype", p.dtype))) if k in live else p
+                    for k, p in enumerate(node.inputs))
     out = intern(op, holders, node.params)
     g = intern(VAR, (), (("name", "sparsity#g"), ("shape", out.shape), ("dtype", out.dtype)))
-    live = [k for k, h in enumerate(holders) if op.rule(k) is not None and is_float(h.dtype)]
     found = []
     for i in live:
         rule = op.rule(i)
