@@ -14,7 +14,10 @@ from scipy import sparse
 
 import symgrad as sg
 from benchmarks.workloads import rosen_hess_exact, rosen_scalar, rosen_vec, w2_x0
+from symgrad.autodiff.backprop import build_grad, seed_of
 from symgrad.autodiff.coloring import column_colouring, star_colouring
+from symgrad.autodiff.jacobian import jacobian_rows
+from tests.autodiff.test_sparsity import N, random_graph
 
 
 def is_star_colouring(graph: nx.Graph, colour) -> bool:
@@ -178,3 +181,22 @@ def test_dense_jacobian_by_row_colouring_matches_differences():
     np.testing.assert_allclose(sg.evaluate(J, point)[0],
                                numeric_jacobian(sg.compile(sg.Graph(g)), "x", point),
                                rtol=1e-6, atol=1e-8)
+
+
+# -- random graphs: compressed == row by row ----------------------------------------------------
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 100), st.integers(0, 100),
+                          st.integers(0, 100)), min_size=1, max_size=6), st.integers(0, 2 ** 16))
+def test_sparse_hessian_and_jacobian_equal_the_row_by_row_matrices(program, seed):
+    x, out = random_graph(program)
+    rng = np.random.default_rng(seed)
+    point = {"x": rng.uniform(-1.5, 1.5, N)}
+    f = sg.sum(out * sg.const(rng.uniform(0.5, 1.5, N)))
+    grad = build_grad(f, seed_of(f, None), [x]).get(x)
+    if grad is not None:
+        rows = sg.evaluate(sg.Graph(jacobian_rows([grad], [x]), [x]), point)[0]
+        got = sg.evaluate(sg.hessian(f, [x], sparse=True), point)[0].toarray()
+        np.testing.assert_allclose(got, rows, rtol=1e-10, atol=1e-12 * np.abs(rows).max())
+    rows = sg.evaluate(sg.Graph(jacobian_rows([out], [x]), [x]), point)[0]
+    got = sg.evaluate(sg.jacobian(out, [x], sparse=True), point)[0].toarray()
+    np.testing.assert_allclose(got, rows, rtol=1e-10, atol=1e-12 * np.abs(rows).max())
