@@ -4,6 +4,7 @@ closed forms and central differences."""
 
 from __future__ import annotations
 
+import importlib
 import itertools
 
 import networkx as nx
@@ -200,3 +201,19 @@ def test_sparse_hessian_and_jacobian_equal_the_row_by_row_matrices(program, seed
     rows = sg.evaluate(sg.Graph(jacobian_rows([out], [x]), [x]), point)[0]
     got = sg.evaluate(sg.jacobian(out, [x], sparse=True), point)[0].toarray()
     np.testing.assert_allclose(got, rows, rtol=1e-10, atol=1e-12 * np.abs(rows).max())
+
+
+def test_dense_decompression_by_matmul_for_many_colours(monkeypatch):
+    jacobian_module = importlib.import_module("symgrad.autodiff.jacobian")
+    monkeypatch.setattr(jacobian_module, "SPREAD_BY_WHERE", 1)
+    n = 30
+    x = sg.var("x", (n,))
+    x0 = w2_x0(n)
+    H = sg.hessian(rosen_vec(x, sg.sum), [x])
+    assert "matmul" in {node.op.name for node in H.nodes}
+    np.testing.assert_allclose(sg.evaluate(H, {"x": x0})[0], rosen_hess_exact(x0), rtol=1e-12,
+                               atol=1e-9)
+    g = sg.sum(sg.reshape(x, (6, 5)) ** 3, axis=1)
+    J = sg.jacobian(g, [x])
+    expected = np.kron(np.eye(6), np.ones((1, 5))) * 3 * x0 ** 2
+    np.testing.assert_allclose(sg.evaluate(J, {"x": x0})[0], expected, rtol=1e-12)
