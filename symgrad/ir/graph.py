@@ -73,6 +73,11 @@ class Graph:
     def __str__(self) -> str:
         return format_graph(self)
 
+    def __reduce__(self):
+        """Pickle as the graph file text (``sg.dumps``); unpickling re-interns the nodes."""
+        from .graphfile import dumps, graph_from_text
+        return graph_from_text, (dumps(self),)
+
     def __repr__(self) -> str:
         names = ", ".join(v.name for v in self.inputs)
         return f"<Graph ({names}) -> {len(self.outputs)} output(s), {len(self.nodes)} nodes>"

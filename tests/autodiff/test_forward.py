@@ -48,12 +48,22 @@ def test_jvp_of_each_elementwise_op_matches_central_differences(spec):
         check_jvp(G, values, spec.differentiable, rng, rtol=spec.fd_rtol, h=spec.fd_h)
 
 
+def _spd(a):
+    return a @ a.T + sg.const(2 * np.eye(2))
+
+
 # tensor ops beyond the sympy cases' reach (ops only gradients build) and composites
 EXTRA_CASES = [
     lambda a, b: sg.ops.shape.sum_to(a, (3,)) * b, lambda a, b: sg.broadcast_to(b, (2, 3)) * a,
     lambda a, b: sg.concatenate([a[0], b]) ** 2, lambda a, b: sg.stack([b, a[1]], axis=1),
     lambda a, b: sg.reshape(sg.exp(a), (3, 2)), lambda a, b: sg.ops.shape.pad_axis(b, 0, 1, 4, 6),
     lambda a, b: sg.ops.shape.slice_axis(a, 1, 1, 3), lambda a, b: sg.sin(a @ b) * b[0],
+    # gather, einsum and sg.linalg (on a positive-definite matrix made from a)
+    lambda a, b: sg.take(a, [2, 0, 2], axis=1) * b,
+    lambda a, b: sg.ops.gather.scatter_add(a * b, sg.const([0, 2, 2]), 1, 3),
+    lambda a, b: sg.einsum("ij,j,ii->i", a, b, _spd(a)), lambda a, b: sg.linalg.inv(_spd(a)),
+    lambda a, b: sg.linalg.det(_spd(a)) * sg.linalg.slogdet(_spd(a))[1] * b,
+    lambda a, b: sg.linalg.solve(_spd(a), a) + sg.linalg.cholesky(_spd(a))[0, 1],
 ]
 TENSOR_CASES = list(SYMPY_CASES) + EXTRA_CASES
 
