@@ -64,6 +64,7 @@ EXTRA_CASES = [
     lambda a, b: sg.einsum("ij,j,ii->i", a, b, _spd(a)), lambda a, b: sg.linalg.inv(_spd(a)),
     lambda a, b: sg.linalg.det(_spd(a)) * sg.linalg.slogdet(_spd(a))[1] * b,
     lambda a, b: sg.linalg.solve(_spd(a), a) + sg.linalg.cholesky(_spd(a))[0, 1],
+    lambda a, b: sg.cumsum(a * b, axis=1), lambda a, b: sg.min(a, axis=0) * b,
 ]
 TENSOR_CASES = list(SYMPY_CASES) + EXTRA_CASES
 
