@@ -299,15 +299,26 @@ def _elementwise(node):
 
 
 def _gather(node):
-    """Run the op's forward on element numbers (1-based per input, 0 where the op fills)."""
+    """Run the op's forward on element numbers (1-based per moved input, 0 where the op fills).
+    Inputs that only steer the movement (int indices) must be constants and pass as they are;
+    a symbolic one makes the map unknown, so every output depends on every element."""
     arrays, offsets, start = [], [], 1
-    for p in node.inputs:
+    for k, p in enumerate(node.inputs):
+        if node.op.rule(k) is None or not is_float(p.dtype):
+            if not p.is_const:
+                return _dense(node)
+            arrays.append(p.value)
+            offsets.append(None)
+            continue
         arrays.append(np.arange(start, start + p.size, dtype=np.int64).reshape(p.shape))
         offsets.append(start)
         start += p.size
     moved = np.asarray(node.op.forward(*arrays, **dict(node.params))).ravel()
     out = []
     for p, first in zip(node.inputs, offsets):
+        if first is None:
+            out.append(None)
+            continue
         index = np.where((moved >= first) & (moved < first + p.size), moved - first, -1)
         out.append(_selection(index, p.size))
     return out

@@ -100,6 +100,18 @@ def test_data_movement_reductions_and_matmul_jacobians():
         np.testing.assert_array_equal(got, want, err_msg=name)
 
 
+def test_take_with_constant_indices_cumsum_and_min():
+    x = sg.var("x", (5,))
+    np.testing.assert_array_equal(dense(sg.sparsity(sg.take(x, [4, 0, 0]), [x])),
+                                  np.eye(5, dtype=bool)[[4, 0, 0]])
+    symbolic = sg.take(x, sg.var("i", (2,), dtype="int64"))       # unknown map: dense, safe
+    assert dense(sg.sparsity(symbolic, [x])).all()
+    assert dense(sg.sparsity(sg.cumsum(x), [x])).all()            # a superset of the triangle
+    pairs = sg.min(sg.reshape(x[:4], (2, 2)), axis=1)
+    np.testing.assert_array_equal(dense(sg.sparsity(pairs, [x])),
+                                  [[1, 1, 0, 0, 0], [0, 0, 1, 1, 0]])
+
+
 def test_non_differentiable_paths_and_dense_fallback():
     x, y = sg.var("x", (3,)), sg.var("y", (3,))
     picked = sg.where(sg.greater(y, 0), x, 2 * x)          # y only in the condition
@@ -132,7 +144,8 @@ N = 5
 UNARY = [sg.sin, sg.exp, sg.tanh, sg.square, sg.relu, lambda v: v[::-1],
          lambda v: sg.concatenate([v[2:], v[:2]]), sg.softmax, lambda v: v * sg.sum(v),
          lambda v: sg.max(sg.reshape(v, (1, N)), axis=0), lambda v: MATRIX @ v,
-         lambda v: v * v[0]]
+         lambda v: v * v[0], lambda v: sg.take(v, [3, 0, 0, 4, 1]), sg.cumsum,
+         lambda v: sg.min(sg.stack([v, v[::-1]]), axis=0)]
 BINARY = [lambda a, b: a * b, lambda a, b: a + b, lambda a, b: a / (2 + b * b),
           lambda a, b: sg.maximum(a, b), lambda a, b: sg.where(sg.greater(a, 0), b, a),
           lambda a, b: sg.stack([a, b])[1, ::-1] * a]
