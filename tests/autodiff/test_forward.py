@@ -210,3 +210,16 @@ def test_substitute_rebuilds_consumers_and_folds_constants():
     assert [v.name for v in sg.Graph(new).inputs] == ["x"]
     assert sg.evaluate(sg.Graph(new), {"x": 0.5})[0] == pytest.approx(3 * np.sin(0.5) + 6)
     assert substitute(root, {sg.var("z"): sg.const(1.0)}) is root
+
+
+def test_a_user_defined_op_gets_forward_mode_and_a_safe_pattern():
+    name = "cube_for_forward_mode_test"
+    cube = REGISTRY.lookup(name) or sg.define_op(
+        name, infer=lambda x: (x.shape, x.dtype), forward=lambda x: x ** 3,
+        bprop=(lambda g, out, x: g * 3 * x * x,))
+    x = sg.var("x", (3,))
+    values = {"x": np.array([0.5, -1.0, 2.0])}
+    check_jvp(sg.Graph(cube(x)), values, ["x"], np.random.default_rng(5))
+    assert sg.sparsity(cube(x), [x]).toarray().all()         # no deps declared: dense, safe
+    H = sg.hessian(sg.sum(cube(x)), [x], sparse=True)
+    np.testing.assert_allclose(sg.evaluate(H, values)[0].toarray(), np.diag(6 * values["x"]))
