@@ -18,7 +18,7 @@ from .backprop import zeros as zeros_block
 from .coloring import (Decompress, column_colouring, column_sources, row_sources,
                        star_colouring, star_sources)
 from .forward import hvp_table, pushforward
-from .sparsity import hessian_pattern, jacobian_pattern
+from .sparsity import PatternTooLarge, hessian_pattern, jacobian_pattern
 
 DENSE_COLOURING_LIMIT = 1 << 22   # dense calls try colouring up to this many matrix entries
 SPREAD_BY_WHERE = 8               # up to this many colours, decompress with broadcast wheres
@@ -85,8 +85,8 @@ def hessian(f, wrt, sparse: bool = False) -> Graph:
         return CompressedGraph(matrix, inputs, postprocess=decompress)
     n = sum(w.size for w in targets)
     if 2 < n and n * n <= DENSE_COLOURING_LIMIT:
-        pattern = hessian_pattern(z, targets)
-        if 2 * pattern.nnz <= n * n:
+        pattern = pattern_or_none(hessian_pattern, z, targets)
+        if pattern is not None and 2 * pattern.nnz <= n * n:
             colours = star_colouring(pattern)
             if 2 * count_of(colours) <= n:
                 return Graph(star_expanded(z, targets, pattern, colours), inputs)
@@ -99,8 +99,8 @@ def hessian(f, wrt, sparse: bool = False) -> Graph:
 def dense_jacobian(z: Node, targets: list) -> Node:
     m, n = z.size, sum(w.size for w in targets)
     if min(m, n) > 2 and m * n <= DENSE_COLOURING_LIMIT:
-        pattern = jacobian_pattern(z, targets)
-        if 2 * pattern.nnz <= m * n:
+        pattern = pattern_or_none(jacobian_pattern, z, targets)
+        if pattern is not None and 2 * pattern.nnz <= m * n:
             by_columns, colours, count = colouring_choice(pattern)
             if 2 * count <= min(m, n):
                 compressed = compressed_sweeps(z, targets, colours, count, by_columns)
@@ -111,6 +111,14 @@ def dense_jacobian(z: Node, targets: list) -> Node:
                    for j in range(n)]
         return stack(columns, axis=1)
     return jacobian_rows([z], targets)
+
+
+def pattern_or_none(find, z: Node, targets: list):
+    """The structural pattern, or None where it is too dense to build (PatternTooLarge)."""
+    try:
+        return find(z, targets)
+    except PatternTooLarge:
+        return None
 
 
 def star_expanded(z: Node, targets: list, pattern, colours: np.ndarray) -> Node:

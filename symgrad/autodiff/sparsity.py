@@ -26,8 +26,21 @@ from ..ops.shape import kept_shape, normalize_axes
 from .backprop import as_single_output, prune, resolve_wrt
 
 IDENTITY, DENSE = "identity", "dense"   # local structures that need no matrix
+PATTERN_LIMIT = 1 << 25                # most stored entries one node's pattern may take
 _STRUCTURES: dict = {}                 # (op, params, shapes) -> local structures per input
 _COUPLINGS: dict = {}                  # (op, params, types) -> coupled input pairs
+
+
+class PatternTooLarge(SymgradError):
+    """A dependency pattern would exceed PATTERN_LIMIT stored entries (the derivative is
+    essentially dense at that size; dense calls fall back to sweeps per row)."""
+
+
+def check_entries(entries: int, node: Node) -> None:
+    if entries > PATTERN_LIMIT:
+        raise PatternTooLarge(f"sparsity: the pattern of {node!r} would store {entries:,} "
+                              f"entries (limit {PATTERN_LIMIT:,}); the derivative is too dense "
+                              f"for a structural pattern here, use the dense jacobian/hessian")
 
 
 def sparsity(f, wrt, kind: str = "jacobian"):
@@ -160,6 +173,7 @@ def propagate(order: list, targets: list, n: int) -> dict:
             term = apply_structure(structure, as_csr(patterns[parent], parent.size, n),
                                    node.size, n)
             total = term if total is None else total + term
+            check_entries(total.nnz, node)
         if total is not None:
             patterns[node] = frozenset(total.indices.tolist()) if node.size == 1 else total
     return patterns
@@ -182,15 +196,19 @@ def apply_structure(structure, pattern, size: int, n: int):
     if structure is IDENTITY:
         return pattern
     if structure is DENSE:
-        return dense_rows(pattern, size, n)
+        union = np.unique(pattern.indices)
+        return dense_rows(union, size, n)
     return (structure @ pattern).astype(bool)
 
 
-def dense_rows(pattern, size: int, n: int):
-    """Every one of ``size`` rows holding the union of ``pattern``'s rows."""
+def dense_rows(union: np.ndarray, size: int, n: int):
+    """``size`` rows, each holding the columns ``union``."""
     from scipy import sparse
 
-    union = np.unique(pattern.indices)
+    if size * union.size > PATTERN_LIMIT:
+        raise PatternTooLarge(f"sparsity: {size:,} elements each depending on {union.size:,} "
+                              f"wrt elements exceed the pattern limit ({PATTERN_LIMIT:,} "
+                              f"entries); use the dense jacobian/hessian")
     return sparse.csr_array((np.ones(size * union.size, dtype=bool), np.tile(union, size),
                              np.arange(size + 1) * union.size), shape=(size, n))
 
@@ -232,7 +250,8 @@ def add_products(a, b, rows: list, cols: list) -> None:
 def local_structures(node: Node) -> list:
     """One entry per input: None (no differentiable dependence), IDENTITY, DENSE, or a boolean
     csr_array (node.size, input.size) saying which input elements each output element uses."""
-    key = (node.op, node.params, node.shape, tuple(p.shape for p in node.inputs))
+    key = (node.op, node.params, node.shape,
+           tuple(p if p.is_const else p.shape for p in node.inputs))   # rules may read consts
     cached = _STRUCTURES.get(key)
     if cached is not None:
         return [s if node.op.rule(k) is not None and is_float(p.dtype) else None
@@ -280,15 +299,26 @@ def _elementwise(node):
 
 
 def _gather(node):
-    """Run the op's forward on element numbers (1-based per input, 0 where the op fills)."""
+    """Run the op's forward on element numbers (1-based per moved input, 0 where the op fills).
+    Inputs that only steer the movement (int indices) must be constants and pass as they are;
+    a symbolic one makes the map unknown, so every output depends on every element."""
     arrays, offsets, start = [], [], 1
-    for p in node.inputs:
+    for k, p in enumerate(node.inputs):
+        if node.op.rule(k) is None or not is_float(p.dtype):
+            if not p.is_const:
+                return _dense(node)
+            arrays.append(p.value)
+            offsets.append(None)
+            continue
         arrays.append(np.arange(start, start + p.size, dtype=np.int64).reshape(p.shape))
         offsets.append(start)
         start += p.size
     moved = np.asarray(node.op.forward(*arrays, **dict(node.params))).ravel()
     out = []
     for p, first in zip(node.inputs, offsets):
+        if first is None:
+            out.append(None)
+            continue
         index = np.where((moved >= first) & (moved < first + p.size), moved - first, -1)
         out.append(_selection(index, p.size))
     return out
@@ -315,16 +345,28 @@ def _reduce(node):
 def _along_axis(node):
     x = node.inputs[0]
     fibers = _fiber_map(x.shape, _kept(node, x))
-    members = _aggregation(fibers, int(fibers.max()) + 1 if fibers.size else 0)
-    return [members[fibers]]
+    count = int(fibers.max()) + 1 if fibers.size else 0
+    check_entries(x.size * (x.size // max(count, 1)), node)
+    return [_aggregation(fibers, count)[fibers]]
 
 
 def _matmul(node):
-    """out[.., i, j] uses row (.., i) of a and column (.., j) of b."""
+    """out[.., i, j] uses row (.., i) of a and column (.., j) of b; for a constant matrix
+    operand, only the entries its nonzeros pair up (so a banded constant stays banded)."""
+    from scipy import sparse
+
     a, b = node.inputs
     am = a.shape if a.ndim >= 2 else (1,) + a.shape
     bm = b.shape if b.ndim >= 2 else b.shape + (1,)
+    if len(am) == 2 and len(bm) == 2 and (a.is_const or b.is_const):
+        if b.is_const:                       # out[i, j] uses a[i, k] where b[k, j] != 0
+            nonzero = sparse.csr_array(b.value.reshape(bm) != 0)
+            return [sparse.kron(sparse.identity(am[0], dtype=bool), nonzero.T, format="csr"),
+                    None]
+        nonzero = sparse.csr_array(a.value.reshape(am) != 0)   # out[i, j] uses b[k, j]
+        return [None, sparse.kron(nonzero, sparse.identity(bm[1], dtype=bool), format="csr")]
     out = np.broadcast_shapes(am[:-2], bm[:-2]) + (am[-2], bm[-1])
+    check_entries(int(np.prod(out)) * am[-1], node)
     a_rows = _aggregation(_fiber_map(am, am[:-1] + (1,)), a.size // am[-1])
     b_cols = _aggregation(_fiber_map(bm, bm[:-2] + (1, bm[-1])), b.size // bm[-2])
     row_of = _fiber_map(out, am[:-2] + (am[-2], 1))
@@ -343,17 +385,21 @@ BUILDERS = {"elementwise": _elementwise, "gather": _gather, "reduce": _reduce,
 def couplings(node: Node) -> tuple:
     """Pairs (i, j) of input positions with a structurally nonzero ∂²out/∂in_i∂in_j: the bprop
     rule for input i, built on placeholder inputs, depends differentiably on input j (or on the
-    op's output, which depends on every differentiable input)."""
+    op's output, which depends on every differentiable input). Constants and inputs without a
+    gradient (int indices, conditions) stay themselves, so rules that inspect them still work."""
     op = node.op
-    key = (op, node.params, tuple((p.shape, p.dtype) for p in node.inputs))
+    live = [k for k, p in enumerate(node.inputs)
+            if op.rule(k) is not None and is_float(p.dtype) and not p.is_const]
+    key = (op, node.params, tuple((p.shape, p.dtype) if k in live else p
+                                  for k, p in enumerate(node.inputs)))
     pairs = _COUPLINGS.get(key)
     if pairs is not None:
         return pairs
     holders = tuple(intern(VAR, (), (("name", f"sparsity#{k}"), ("shape", p.shape),
-                                      ("dtype", p.dtype))) for k, p in enumerate(node.inputs))
+                                      ("dtype", p.dtype))) if k in live else p
+                    for k, p in enumerate(node.inputs))
     out = intern(op, holders, node.params)
     g = intern(VAR, (), (("name", "sparsity#g"), ("shape", out.shape), ("dtype", out.dtype)))
-    live = [k for k, h in enumerate(holders) if op.rule(k) is not None and is_float(h.dtype)]
     found = []
     for i in live:
         rule = op.rule(i)
@@ -362,5 +408,7 @@ def couplings(node: Node) -> tuple:
             continue
         through_out = bool(prune(term, [out]))
         found += [(i, j) for j in live if through_out or prune(term, [holders[j]])]
+    if len(_COUPLINGS) > 4096:
+        _COUPLINGS.clear()
     _COUPLINGS[key] = pairs = tuple(found)
     return pairs

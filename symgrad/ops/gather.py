@@ -131,7 +131,7 @@ def _scatter_add_sympy(sp, g, indices, *, axis, size):
 
 
 take_op = define_op(
-    "take", infer=_take_infer, forward=_take_forward, public=False,
+    "take", deps="gather", infer=_take_infer, forward=_take_forward, public=False,
     bprop=(lambda g, out, x, indices, *, axis: scatter_add(g, indices, axis, x.shape[axis]),
            None),                                   # int indices: not differentiable
     sympy=_take_sympy, emit={"batch": _take_batch},

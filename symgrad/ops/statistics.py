@@ -60,7 +60,7 @@ def _min_rule(g, out, x, *, axis, keepdims):
 
 
 min_op = define_op(
-    "min", infer=_min_infer, public=False,
+    "min", deps="reduce", infer=_min_infer, public=False,
     forward=lambda x, *, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
     bprop=(_min_rule,), sympy=_last_axis_sympy(lambda sp, v: sp.Min(*v)),
     jax=lambda jnp, x, *, axis, keepdims: jnp.min(x, axis=axis, keepdims=keepdims),
@@ -218,7 +218,7 @@ def _cumsum_forward(x, *, axis, reverse):
 
 
 cumsum_op = define_op(
-    "cumsum", infer=_cumsum_infer, forward=_cumsum_forward, public=False,
+    "cumsum", deps="along_axis", infer=_cumsum_infer, forward=_cumsum_forward, public=False,
     bprop=(lambda g, out, x, *, axis, reverse: cumsum_op(g, axis=axis, reverse=not reverse),),
     jax=lambda jnp, x, *, axis, reverse: (jnp.flip(jnp.cumsum(jnp.flip(x, axis), axis), axis)
                                           if reverse else jnp.cumsum(x, axis)),

@@ -4,6 +4,7 @@ closed forms and central differences."""
 
 from __future__ import annotations
 
+import importlib
 import itertools
 
 import networkx as nx
@@ -14,7 +15,10 @@ from scipy import sparse
 
 import symgrad as sg
 from benchmarks.workloads import rosen_hess_exact, rosen_scalar, rosen_vec, w2_x0
+from symgrad.autodiff.backprop import build_grad, seed_of
 from symgrad.autodiff.coloring import column_colouring, star_colouring
+from symgrad.autodiff.jacobian import jacobian_rows
+from tests.autodiff.test_sparsity import N, random_graph
 
 
 def is_star_colouring(graph: nx.Graph, colour) -> bool:
@@ -111,6 +115,15 @@ def test_sparse_jacobian_picks_forward_for_tall_and_reverse_for_wide_patterns():
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
 
 
+def test_float32_sparse_hessian_stays_float32():
+    x = sg.var("x", (6,), dtype="float32")
+    H = sg.hessian(rosen_vec(x, sg.sum), [x], sparse=True)
+    got = sg.evaluate(H, {"x": w2_x0(6).astype(np.float32)})[0]
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got.toarray(), rosen_hess_exact(w2_x0(6).astype(np.float32)),
+                               rtol=1e-5, atol=1e-3)
+
+
 def test_sparse_calls_with_no_dependence_give_empty_matrices():
     x, y = sg.var("x", (3,)), sg.var("y")
     J = sg.jacobian(sg.sin(y) * sg.const(np.ones(2)), [x], sparse=True)
@@ -169,3 +182,38 @@ def test_dense_jacobian_by_row_colouring_matches_differences():
     np.testing.assert_allclose(sg.evaluate(J, point)[0],
                                numeric_jacobian(sg.compile(sg.Graph(g)), "x", point),
                                rtol=1e-6, atol=1e-8)
+
+
+# -- random graphs: compressed == row by row ----------------------------------------------------
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 100), st.integers(0, 100),
+                          st.integers(0, 100)), min_size=1, max_size=6), st.integers(0, 2 ** 16))
+def test_sparse_hessian_and_jacobian_equal_the_row_by_row_matrices(program, seed):
+    x, out = random_graph(program)
+    rng = np.random.default_rng(seed)
+    point = {"x": rng.uniform(-1.5, 1.5, N)}
+    f = sg.sum(out * sg.const(rng.uniform(0.5, 1.5, N)))
+    grad = build_grad(f, seed_of(f, None), [x]).get(x)
+    if grad is not None:
+        rows = sg.evaluate(sg.Graph(jacobian_rows([grad], [x]), [x]), point)[0]
+        got = sg.evaluate(sg.hessian(f, [x], sparse=True), point)[0].toarray()
+        np.testing.assert_allclose(got, rows, rtol=1e-10, atol=1e-12 * np.abs(rows).max())
+    rows = sg.evaluate(sg.Graph(jacobian_rows([out], [x]), [x]), point)[0]
+    got = sg.evaluate(sg.jacobian(out, [x], sparse=True), point)[0].toarray()
+    np.testing.assert_allclose(got, rows, rtol=1e-10, atol=1e-12 * np.abs(rows).max())
+
+
+def test_dense_decompression_by_matmul_for_many_colours(monkeypatch):
+    jacobian_module = importlib.import_module("symgrad.autodiff.jacobian")
+    monkeypatch.setattr(jacobian_module, "SPREAD_BY_WHERE", 1)
+    n = 30
+    x = sg.var("x", (n,))
+    x0 = w2_x0(n)
+    H = sg.hessian(rosen_vec(x, sg.sum), [x])
+    assert "matmul" in {node.op.name for node in H.nodes}
+    np.testing.assert_allclose(sg.evaluate(H, {"x": x0})[0], rosen_hess_exact(x0), rtol=1e-12,
+                               atol=1e-9)
+    g = sg.sum(sg.reshape(x, (6, 5)) ** 3, axis=1)
+    J = sg.jacobian(g, [x])
+    expected = np.kron(np.eye(6), np.ones((1, 5))) * 3 * x0 ** 2
+    np.testing.assert_allclose(sg.evaluate(J, {"x": x0})[0], expected, rtol=1e-12)

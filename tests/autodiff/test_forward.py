@@ -65,6 +65,7 @@ EXTRA_CASES = [
     lambda a, b: sg.einsum("ij,j,ii->i", a, b, _spd(a)), lambda a, b: sg.linalg.inv(_spd(a)),
     lambda a, b: sg.linalg.det(_spd(a)) * sg.linalg.slogdet(_spd(a))[1] * b,
     lambda a, b: sg.linalg.solve(_spd(a), a) + sg.linalg.cholesky(_spd(a))[0, 1],
+    lambda a, b: sg.cumsum(a * b, axis=1), lambda a, b: sg.min(a, axis=0) * b,
 ]
 TENSOR_CASES = list(SYMPY_CASES) + EXTRA_CASES
 
@@ -185,6 +186,14 @@ def test_jvp_graph_size_is_linear_in_the_forward_graph():
     assert max(ratios) < 4 and ratios[-1] <= ratios[0] * 1.05, ratios
 
 
+def test_hvp_graph_is_a_small_multiple_of_the_gradient_graph():
+    for length in (20, 200):
+        x = sg.var("x", (4,))
+        f = sg.sum(chain(x, length))
+        B, Hv = sg.gradients(f, [x]), sg.hvp(f, [x], [np.ones(4)])
+        assert len(Hv) <= 3 * len(B)
+
+
 def test_deep_scalar_chain_has_no_recursion_limit():
     x = sg.var("x")
     y = x
@@ -202,3 +211,16 @@ def test_substitute_rebuilds_consumers_and_folds_constants():
     assert [v.name for v in sg.Graph(new).inputs] == ["x"]
     assert sg.evaluate(sg.Graph(new), {"x": 0.5})[0] == pytest.approx(3 * np.sin(0.5) + 6)
     assert substitute(root, {sg.var("z"): sg.const(1.0)}) is root
+
+
+def test_a_user_defined_op_gets_forward_mode_and_a_safe_pattern():
+    name = "cube_for_forward_mode_test"
+    cube = REGISTRY.lookup(name) or sg.define_op(
+        name, infer=lambda x: (x.shape, x.dtype), forward=lambda x: x ** 3,
+        bprop=(lambda g, out, x: g * 3 * x * x,))
+    x = sg.var("x", (3,))
+    values = {"x": np.array([0.5, -1.0, 2.0])}
+    check_jvp(sg.Graph(cube(x)), values, ["x"], np.random.default_rng(5))
+    assert sg.sparsity(cube(x), [x]).toarray().all()         # no deps declared: dense, safe
+    H = sg.hessian(sg.sum(cube(x)), [x], sparse=True)
+    np.testing.assert_allclose(sg.evaluate(H, values)[0].toarray(), np.diag(6 * values["x"]))

@@ -3,6 +3,8 @@ missed nonzero on random graphs (hypothesis); couplings derived from the bprop r
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -63,6 +65,20 @@ def test_banded_hessian_and_jacobian():
     np.testing.assert_array_equal(dense(sg.sparsity(g, [x])), jac)
 
 
+def test_banded_constant_matrix_keeps_its_band():
+    n = 10
+    A = np.diag(np.full(n, 2.0)) + np.diag(np.ones(n - 1), 1) + np.diag(np.ones(n - 1), -1)
+    x = sg.var("x", (n,))
+    np.testing.assert_array_equal(dense(sg.sparsity(sg.const(A) @ x, [x])), A != 0)
+    X = sg.var("X", (3, n))
+    np.testing.assert_array_equal(dense(sg.sparsity(X @ sg.const(A), [X])),
+                                  np.kron(np.eye(3), A.T) != 0)
+    f = sg.sum(sg.exp(sg.const(A) @ x))                   # H = Aᵀ diag(e^Ax) A: bandwidth 2
+    i = np.arange(n)
+    np.testing.assert_array_equal(dense(sg.sparsity(f, [x], kind="hessian")),
+                                  np.abs(i[:, None] - i[None, :]) <= 2)
+
+
 def test_data_movement_reductions_and_matmul_jacobians():
     x = sg.var("x", (2, 3))
     y = sg.var("y", (3,))
@@ -82,6 +98,18 @@ def test_data_movement_reductions_and_matmul_jacobians():
         got = dense(sg.sparsity(node, wrt))
         want = expected().reshape(node.size, -1)
         np.testing.assert_array_equal(got, want, err_msg=name)
+
+
+def test_take_with_constant_indices_cumsum_and_min():
+    x = sg.var("x", (5,))
+    np.testing.assert_array_equal(dense(sg.sparsity(sg.take(x, [4, 0, 0]), [x])),
+                                  np.eye(5, dtype=bool)[[4, 0, 0]])
+    symbolic = sg.take(x, sg.var("i", (2,), dtype="int64"))       # unknown map: dense, safe
+    assert dense(sg.sparsity(symbolic, [x])).all()
+    assert dense(sg.sparsity(sg.cumsum(x), [x])).all()            # a superset of the triangle
+    pairs = sg.min(sg.reshape(x[:4], (2, 2)), axis=1)
+    np.testing.assert_array_equal(dense(sg.sparsity(pairs, [x])),
+                                  [[1, 1, 0, 0, 0], [0, 0, 1, 1, 0]])
 
 
 def test_non_differentiable_paths_and_dense_fallback():
@@ -116,7 +144,8 @@ N = 5
 UNARY = [sg.sin, sg.exp, sg.tanh, sg.square, sg.relu, lambda v: v[::-1],
          lambda v: sg.concatenate([v[2:], v[:2]]), sg.softmax, lambda v: v * sg.sum(v),
          lambda v: sg.max(sg.reshape(v, (1, N)), axis=0), lambda v: MATRIX @ v,
-         lambda v: v * v[0]]
+         lambda v: v * v[0], lambda v: sg.take(v, [3, 0, 0, 4, 1]), sg.cumsum,
+         lambda v: sg.min(sg.stack([v, v[::-1]]), axis=0)]
 BINARY = [lambda a, b: a * b, lambda a, b: a + b, lambda a, b: a / (2 + b * b),
           lambda a, b: sg.maximum(a, b), lambda a, b: sg.where(sg.greater(a, 0), b, a),
           lambda a, b: sg.stack([a, b])[1, ::-1] * a]
@@ -147,3 +176,17 @@ def test_no_nonzero_is_ever_missed(program, seed):
     f = sg.sum(out * weights)
     H = sg.evaluate(sg.hessian(f, [x]), point)[0]
     assert not (H != 0)[~dense(sg.sparsity(f, [x], kind="hessian"))].any()
+
+
+def test_too_dense_patterns_raise_and_dense_calls_fall_back(monkeypatch):
+    module = importlib.import_module("symgrad.autodiff.sparsity")  # the package binds the name
+    monkeypatch.setattr(module, "PATTERN_LIMIT", 20)
+    x = sg.var("x", (6,))
+    f = sg.sum(sg.softmax(x) * sg.sin(x))                 # softmax: 6 x 6 dependences
+    with pytest.raises(sg.SymgradError, match="limit"):
+        sg.sparsity(f, [x], kind="hessian")
+    point = {"x": np.linspace(-1, 1, 6)}
+    monkeypatch.setattr(module, "PATTERN_LIMIT", 1 << 25)
+    expected = sg.evaluate(sg.hessian(f, [x]), point)[0]
+    monkeypatch.setattr(module, "PATTERN_LIMIT", 20)
+    np.testing.assert_allclose(sg.evaluate(sg.hessian(f, [x]), point)[0], expected, rtol=1e-12)
