@@ -179,7 +179,7 @@ def _example(op: OpDef) -> list:
     var, greater = REGISTRY.functions["var"], REGISTRY.functions.get("greater")
     samples = [0.5, 2.0, 1.5, 3.0][:len(names)]
     keywords = {n: "float32" if n == "dtype" else 0.5 for n, p in signature.parameters.items()
-                if p.kind is p.KEYWORD_ONLY and p.default is p.empty}
+                if p.kind is p.KEYWORD_ONLY and p.default in (p.empty, None)}
     shown_keywords = "".join(f", {k}={v!r}" for k, v in keywords.items())
     for condition in (False, True):  # a first input that must be bool is a comparison
         try:
