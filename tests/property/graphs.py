@@ -109,7 +109,7 @@ class _Builder:
                 picked = sg.sum(picked)
             value = squash(picked, arg.lo, arg.hi)
             floats.append(value)
-            if arg.cond and spec.name == "where" and self.choose.index(2):
+            if arg.cond and spec.name == "where":
                 value, avoid = self.condition(), None    # its comparison carries the kink
             elif arg.cond:
                 value = sg.greater(value, 0)
