@@ -295,10 +295,25 @@ class _Namespace:
 
 
 def _application(cls, *args):
-    """``cls(*args)``, evaluated only when every argument is a number or a decided condition."""
+    """``cls(*args)``, evaluated only when every argument is a number or a decided condition.
+    Plain functions are built raw when unevaluated: sympy's constructor spends most of its
+    time making the ``nargs`` set, which is the same for every application of ``cls``."""
     args = [sp.sympify(a) for a in args]
-    known = all(isinstance(a, sp.Number) or a is sp.true or a is sp.false for a in args)
-    return cls(*args, evaluate=known)
+    if all(isinstance(a, sp.Number) or a is sp.true or a is sp.false for a in args):
+        return cls(*args)
+    if cls.__new__ not in _PLAIN_NEW:
+        return cls(*args, evaluate=False)
+    obj = sp.Expr.__new__(cls, *args)
+    nargs = _NARGS.get(cls)
+    if nargs is None:
+        nargs = _NARGS[cls] = cls(*args, evaluate=False).nargs
+    obj.nargs = nargs
+    return obj
+
+
+_PLAIN_NEW = {getattr(sp.core.function, name).__new__ for name in ("Function", "DefinedFunction")
+              if hasattr(sp.core.function, name)}
+_NARGS: dict = {}  # function class -> its nargs set
 
 
 def _comparison(cls, a, b):
