@@ -62,6 +62,14 @@ def _tensor_builders():
 TENSOR_BUILDERS = _tensor_builders()
 
 
+def _broadcasts(*shapes) -> bool:
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        return False
+    return True
+
+
 class RandomChooser:
     """Draws from a numpy generator (the same choices for the same seed)."""
 
@@ -103,14 +111,18 @@ class _Builder:
         args, floats, avoid, shape = [], [], spec.avoid, ()
         for arg in spec.args:
             picked = self.pick()
-            try:
-                shape = np.broadcast_shapes(shape, picked.shape)
-            except ValueError:          # e.g. (2,) next to (2, 3): use its sum instead
+            if not _broadcasts(shape, picked.shape):    # (2,) next to (2, 3): use its sum
                 picked = sg.sum(picked)
+            shape = np.broadcast_shapes(shape, picked.shape)
             value = squash(picked, arg.lo, arg.hi)
             floats.append(value)
             if arg.cond and spec.name == "where":
-                value, avoid = self.condition(), None    # its comparison carries the kink
+                condition = self.condition()
+                if _broadcasts(shape, condition.shape):
+                    value, avoid = condition, None      # its comparison carries the kink
+                    shape = np.broadcast_shapes(shape, condition.shape)
+                else:
+                    value = sg.greater(value, 0)
             elif arg.cond:
                 value = sg.greater(value, 0)
             args.append(value)
