@@ -274,10 +274,11 @@ class _Namespace:
     """The sympy module as op rules see it. Functions, ``Max``/``Min`` and logic are evaluated
     only on numbers or decided conditions (sympy's evaluation of them on expressions asks
     costly assumption questions); comparisons of numbers are decided here; ``Piecewise`` is
-    built raw. For deep nodes ``Max``/``Min`` are built raw too."""
+    built raw; ``nsimplify`` of a Python number is ``sympy_number`` (sympy's parses the
+    number's text with ``eval``). For deep nodes ``Max``/``Min`` are built raw too."""
 
     def __init__(self, deep: bool):
-        self._names = {"Piecewise": _raw_piecewise}
+        self._names = {"Piecewise": _raw_piecewise, "nsimplify": _exact}
         if deep:
             self._names.update(Max=_raw_lattice(sp.Max), Min=_raw_lattice(sp.Min))
 
@@ -314,6 +315,12 @@ def _application(cls, *args):
 _PLAIN_NEW = {getattr(sp.core.function, name).__new__ for name in ("Function", "DefinedFunction")
               if hasattr(sp.core.function, name)}
 _NARGS: dict = {}  # function class -> its nargs set
+
+
+def _exact(value, *args, **kwargs):
+    if isinstance(value, (int, float, np.number)) and not (args or kwargs):
+        return sympy_number(value)
+    return sp.nsimplify(value, *args, **kwargs)
 
 
 def _comparison(cls, a, b):

@@ -473,3 +473,19 @@ def test_a_nan_comparison_is_false_as_in_numpy():
     with np.errstate(invalid="ignore"):
         expected = float(sg.evaluate(G, {"x": 2.0})[0])
     assert expected == 6.0 and expr.subs(sp.Symbol("x"), 2) == 6
+
+
+def test_export_never_evaluates_text(monkeypatch):
+    """heaviside's at0 goes through nsimplify, whose sympy version parses text with eval."""
+    import builtins
+    real_eval = builtins.eval
+
+    def no_text(source, *args, **kwargs):
+        assert not isinstance(source, str), f"to_sympy evaluated text {source!r}"
+        return real_eval(source, *args, **kwargs)
+    monkeypatch.setattr(builtins, "eval", no_text)
+    x, y = sg.var("x"), sg.var("y")
+    (grad,) = sg.to_sympy(sg.gradients(sg.Graph(sg.maximum(x, y) + sg.heaviside(x, at0=0.3)),
+                                       ["x"]))
+    X, Y = sp.Symbol("x"), sp.Symbol("y")
+    assert grad == sp.Heaviside(X - Y, sp.Rational(1, 2))
