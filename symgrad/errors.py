@@ -62,3 +62,8 @@ class GradientError(SymgradError, ValueError):
 
 class InputError(SymgradError, ValueError):
     """Bad values handed to the evaluator, or a Graph whose inputs miss a used input."""
+
+
+class BackendError(SymgradError, RuntimeError):
+    """A compiler backend that cannot run here (no C compiler, an op it cannot express); the
+    message says how to fix it."""

@@ -35,6 +35,24 @@ class OpDef:
               it maps numpy object arrays of sympy scalars to one.
     elementwise  True for ops that act element by element with numpy broadcasting
     simplify  optional construction-time identity ``(*inputs, **params) -> Node | None``
+    same_dtype  positions of the inputs the forward computes in the result's dtype: ``apply``
+              casts them to it first, so numpy's own promotion (which differs from the
+              declared dtype for bool and int inputs, and across numpy versions) never decides
+              the evaluated dtype. None: every input of an elementwise op whose result is not
+              bool, no input of any other op.
+    emit      optional backend knowledge, a dict: ``"scalar"``, the op's value on scalars as an
+              expression template in numpy function names and operators (``"{0} * {1}"``,
+              ``"exp(-logaddexp(0.0, -{0}))"``, params by name as ``{at0}``), used by the
+              generated Python and C backends; ``"batch"``, ``(batch_shape, *arrays, **params)
+              -> array``, the op on arrays carrying extra leading batch dimensions. Backends
+              derive both for numpy ufunc forwards and elementwise ops; ops without a form run
+              their numpy forward (Python backend) or per batch point (batched evaluation).
+    deps      how each output element depends on input elements, for structural sparsity:
+              "elementwise" (numpy broadcasting), "gather" (pure data movement: the numpy
+              forward applied to arrays of element numbers gives the map), "reduce" (over
+              ``axis``, or down to ``shape``), "along_axis" (each element depends on its whole
+              fiber along ``axis``), "matmul", or "dense" (every output on every input, always
+              safe). Default: "elementwise" for elementwise ops, else "dense"
     build     ``(op, args, params) -> Node``, set by the ops layer; calling the OpDef calls it
     jvp       optional forward-mode rule ``(tangents, out, *inputs, **params) -> Node`` given
               to ``sg.define_op``, kept on the record (forward mode derives J·t from bprop)
@@ -44,14 +62,18 @@ class OpDef:
     """, lambda op: op_docstring(op))
 
     __slots__ = ("name", "infer", "forward", "bprop", "sympy", "simplify", "elementwise",
-                 "build", "doc", "jvp")
+                 "same_dtype", "emit", "deps", "jvp", "build", "doc")
 
     def __init__(self, name: str, infer: Callable, forward: Callable, bprop, sympy,
-                 simplify: Callable | None = None, elementwise: bool = False, doc: str = "",
-                 jvp: Callable | None = None):
+                 simplify: Callable | None = None, elementwise: bool = False, doc: str = "", *,
+                 same_dtype: tuple | None = None, emit: dict | None = None,
+                 deps: str | None = None, jvp: Callable | None = None):
         self.name, self.infer, self.forward = name, infer, forward
         self.bprop = bprop if callable(bprop) else tuple(bprop)
         self.sympy, self.simplify, self.elementwise, self.doc = sympy, simplify, elementwise, doc
+        self.same_dtype = same_dtype
+        self.emit = emit or {}
+        self.deps = deps or ("elementwise" if elementwise else "dense")
         self.jvp = jvp
         self.build: Callable | None = None
 

@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import InputError, ShapeError
 from ..ir import Node
 from ..ir.types import float_of
-from ._define import apply, define_op, lift
+from ._define import apply, batch_axes, define_op, lift
 from .arith import div, mul, sub
 from .elementwise import exp
 from .reduce import object_array, sum_
@@ -30,11 +30,11 @@ def _exp_shifted(x, axis):
     return np.exp(shifted, out=shifted) if shifted.dtype.kind == "f" else np.exp(shifted), peak
 
 
-def _check_float_axes(opname, x, axis):
+def _check_float_axes(opname, x, axis, empty_ok=False):
     if x.dtype == "bool":
         raise ShapeError(f"{opname}: input must be numbers, not bool")
-    if any(x.shape[a] == 0 for a in axis):
-        raise ShapeError(f"{opname}: cannot normalise over an empty axis of shape {x.shape}")
+    if not empty_ok and any(x.shape[a] == 0 for a in axis):
+        raise ShapeError(f"{opname}: cannot reduce over an empty axis of shape {x.shape}")
 
 
 def _vectorized(sp_fn):
@@ -43,11 +43,13 @@ def _vectorized(sp_fn):
 
 # -- softmax ------------------------------------------------------------------------------------
 def _softmax_infer(x, *, axis):
-    _check_float_axes("softmax", x, axis)
+    _check_float_axes("softmax", x, axis, empty_ok=True)    # empty in, empty out (numpy, JAX)
     return x.shape, float_of(x.dtype)
 
 
 def _softmax_forward(x, *, axis):
+    if np.size(x) == 0:
+        return np.empty(np.shape(x), dtype=float_of(np.asarray(x).dtype.name))
     e, _ = _exp_shifted(x, axis)
     e /= e.sum(axis=axis, keepdims=True)
     return e
@@ -59,10 +61,11 @@ def _softmax_sympy(sp, x, *, axis):
 
 
 softmax_op = define_op(
-    "softmax", infer=_softmax_infer, forward=_softmax_forward, public=False,
+    "softmax", deps="along_axis", infer=_softmax_infer, forward=_softmax_forward, public=False,
     # d softmax: s * (g - sum(g * s)) along the axis
     bprop=(lambda g, out, x, *, axis: mul(out, sub(g, sum_(mul(g, out), axis, keepdims=True))),),
-    sympy=_softmax_sympy, doc="exp(x) / sum(exp(x)) along axis, max-shifted")
+    sympy=_softmax_sympy, doc="exp(x) / sum(exp(x)) along axis, max-shifted",
+    emit={"batch": lambda batch, x, *, axis: _softmax_forward(x, axis=batch_axes(axis, batch))})
 
 
 def softmax(x, axis=-1) -> Node:
@@ -78,11 +81,13 @@ def softmax(x, axis=-1) -> Node:
 
 # -- log_softmax --------------------------------------------------------------------------------
 def _log_softmax_infer(x, *, axis):
-    _check_float_axes("log_softmax", x, axis)
+    _check_float_axes("log_softmax", x, axis, empty_ok=True)
     return x.shape, float_of(x.dtype)
 
 
 def _log_softmax_forward(x, *, axis):
+    if np.size(x) == 0:
+        return np.empty(np.shape(x), dtype=float_of(np.asarray(x).dtype.name))
     e, peak = _exp_shifted(x, axis)
     return (x - peak) - np.log(np.sum(e, axis=axis, keepdims=True))
 
@@ -93,10 +98,13 @@ def _log_softmax_sympy(sp, x, *, axis):
 
 
 log_softmax_op = define_op(
-    "log_softmax", infer=_log_softmax_infer, forward=_log_softmax_forward, public=False,
+    "log_softmax", deps="along_axis", infer=_log_softmax_infer, forward=_log_softmax_forward,
+    public=False,
     # g - softmax * sum(g), with softmax = exp(out): out <= 0, so exp never overflows
     bprop=(lambda g, out, x, *, axis: sub(g, mul(exp(out), sum_(g, axis, keepdims=True))),),
-    sympy=_log_softmax_sympy, doc="x - logsumexp(x) along axis, max-shifted")
+    sympy=_log_softmax_sympy, doc="x - logsumexp(x) along axis, max-shifted",
+    emit={"batch": lambda batch, x, *, axis: _log_softmax_forward(
+        x, axis=batch_axes(axis, batch))})
 
 
 def log_softmax(x, axis=-1) -> Node:
@@ -125,9 +133,9 @@ def _logsumexp_forward(x, *, axis, keepdims):
 
 
 def _logsumexp_rule(g, out, x, *, axis, keepdims):
-    keep = kept_shape(x.shape, axis)
-    # g * softmax, as exp(x - logsumexp(x)): the exponent is <= 0
-    return mul(reshape(g, keep), exp(sub(x, reshape(out, keep))))
+    # g * softmax(x), max-shifted: exact at any magnitude (exp(x - out) is [1, 1], not
+    # [0.5, 0.5], for logsumexp([x, x]) once x > 1e16, where out rounds to x)
+    return mul(reshape(g, kept_shape(x.shape, axis)), softmax(x, axis))
 
 
 def _logsumexp_sympy(sp, x, *, axis, keepdims):
@@ -136,8 +144,10 @@ def _logsumexp_sympy(sp, x, *, axis, keepdims):
 
 
 logsumexp_op = define_op(
-    "logsumexp", infer=_logsumexp_infer, forward=_logsumexp_forward, public=False,
+    "logsumexp", deps="reduce", infer=_logsumexp_infer, forward=_logsumexp_forward, public=False,
     bprop=(_logsumexp_rule,), sympy=_logsumexp_sympy,
+    emit={"batch": lambda batch, x, *, axis, keepdims: _logsumexp_forward(
+        x, axis=batch_axes(axis, batch), keepdims=keepdims)},
     doc="log(sum(exp(x))) over axes, max-shifted")
 
 
@@ -186,6 +196,8 @@ def _cross_entropy_infer(logits, labels):
 def _cross_entropy_forward(logits, labels):
     rows, classes = logits.shape
     labels = _check_labels(labels, classes)
+    if rows == 0:                        # the mean of no rows: NaN, as numpy and JAX, silently
+        return np.array(np.nan, dtype=logits.dtype)
     e, peak = _exp_shifted(logits, 1)
     log_total = np.log(e.sum(axis=1))
     log_total -= logits[np.arange(rows), labels]

@@ -11,7 +11,7 @@ import sympy as sp
 
 import symgrad as sg
 from symgrad.ir import REGISTRY
-from symgrad.ops import composite, shape
+from symgrad.ops import composite, gather, shape
 from tests.ops.specs import SPECS_BY_NAME
 
 LEAVES = {"var", "const"}
@@ -86,12 +86,34 @@ def tensor_cases():
         "scatter": shape.scatter(sg.var("g", shape=(2,)), X[1, ::2].params[0][1], (2, 3)),
         "sum": sg.sum(X, axis=0),
         "max": sg.max(X, axis=1),
+        "min": sg.min(X, axis=0),
+        "cumsum": sg.cumsum(X, axis=1),
+        "argmax": sg.argmax(X, axis=1),
+        "argmin": sg.argmin(X),
         "matmul": X @ v,
         "softmax": sg.softmax(X),
         "log_softmax": sg.log_softmax(X, axis=0),
         "logsumexp": sg.logsumexp(X, axis=1),
         "cross_entropy": sg.cross_entropy(X, labels),
         "softmax_minus_onehot": composite.softmax_minus_onehot(X, labels),
+        **issue10_cases(X, v),
+    }
+
+
+def issue10_cases(X, v):
+    """Gather, einsum and sg.linalg ops (matrices kept well conditioned / positive definite)."""
+    M = sg.var("M", shape=(2, 2)) + sg.const(4 * np.eye(2))
+    S = sg.var("S", shape=(2, 2))
+    ids = sg.const(np.array([1, -1, 1]))
+    sign, logdet = sg.linalg.slogdet(M)
+    return {
+        "take": sg.take(X, ids, axis=1),
+        "scatter_add": gather.scatter_add(sg.var("g", shape=(2, 3)), ids, 1, 3),
+        "einsum": sg.einsum("ij,j,ii->i", X, v, M),
+        "inv": sg.linalg.inv(M), "det": sg.linalg.det(M),
+        "slogdet_sign": sign, "logabsdet": logdet,
+        "solve": sg.linalg.solve(M, sg.var("b", shape=(2,))),
+        "cholesky": sg.linalg.cholesky(S @ S.T + sg.const(3 * np.eye(2))),
     }
 
 

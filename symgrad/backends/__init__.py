@@ -1,0 +1,8 @@
+"""Layer 4: compiled evaluation. ``compile`` picks a backend (the numpy interpreter, generated
+Python, generated C); ``to_python`` and ``to_c`` return the generated source."""
+
+from .compile import compile
+from .python import to_python
+from .c import to_c
+
+__all__ = ["compile", "to_python", "to_c"]
