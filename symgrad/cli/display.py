@@ -75,7 +75,8 @@ def simplified(exprs: list, sp, timeout: float) -> tuple:
             left = deadline - time.monotonic()
             if left <= 0 or not receive.poll(left):
                 break
-            i, expr = receive.recv()
+            with sp.evaluate(False):  # unpickled as simplify left it (1/2*(x + y) stays)
+                i, expr = receive.recv()
             done[elements[i]] = expr
     except EOFError:  # the child finished (elements it skipped stay as they are)
         pass
