@@ -182,3 +182,12 @@ def test_a_reader_that_leaves_early_is_not_an_error():
     reader.stdout.close()  # nobody reads: the write gets a broken pipe
     _, err = reader.communicate(timeout=120)
     assert reader.returncode == 0 and b"Traceback" not in err
+
+
+def test_shown_formulas_are_what_sympy_simplify_gives(capsys):
+    # simplify runs in a child process; its result must come back unchanged (no re-evaluation
+    # on unpickling turning (x + y)/2 into x/2 + y/2)
+    status, out, _ = run(capsys, "grad", "(x + y) * maximum(y, z)", "--wrt", "z", "--format",
+                         "sympy")
+    B = sg.gradients(sg.parse("(x + y) * maximum(y, z)"), ["z"])
+    assert status == 0 and out.strip() == str(sympy.simplify(sg.to_sympy(B)[0]))

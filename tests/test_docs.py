@@ -9,17 +9,21 @@ import pytest
 import symgrad as sg
 from symgrad.ir import OpDef
 
+NAMESPACES = {"sg": sg, **({"sg.linalg": sg.linalg} if hasattr(sg, "linalg") else {})}
 FUNCTIONS = sorted(n for n in sg.__all__ if callable(getattr(sg, n))
                    and not inspect.isclass(getattr(sg, n)))
+PUBLIC = [(space, n) for space, module in NAMESPACES.items()
+          for n in getattr(module, "__all__", ())
+          if callable(getattr(module, n)) and not inspect.isclass(getattr(module, n))]
 
 
-@pytest.mark.parametrize("name", FUNCTIONS)
-def test_public_function_has_signature_and_example(name):
-    fn = getattr(sg, name)
+@pytest.mark.parametrize("space, name", PUBLIC, ids=[f"{s}.{n}" for s, n in PUBLIC])
+def test_public_function_has_signature_and_example(space, name):
+    fn = getattr(NAMESPACES[space], name)
     signature = inspect.signature(fn)
     assert "**params" not in str(signature)
     doc = inspect.getdoc(fn) or ""
-    assert ">>>" in doc, f"sg.{name} has no example in its docstring"
+    assert ">>>" in doc, f"{space}.{name} has no example in its docstring"
     assert doc != inspect.getdoc(OpDef)
     assert "Help on OpDef" not in doc
 

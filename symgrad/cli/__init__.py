@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--no-simplify", action="store_true",
                          help="show the formulas as exported, without sympy.simplify")
         sub.add_argument("--simplify-timeout", type=float, default=5.0, metavar="SECONDS",
-                         help="stop simplifying the shown formulas after SECONDS and show "
+                         help="stop simplifying the shown formulas after SECONDS of CPU "
+                              "time (at most 3 x SECONDS + 2 of wall-clock time) and show "
                               "them as exported (default 5; 0 = no simplification)")
         sub.add_argument("--cse", action="store_true",
                          help="show the formulas in cse form: shared subexpressions x0, x1, "

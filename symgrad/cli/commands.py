@@ -158,7 +158,7 @@ def formulas(items: list, derivatives: list, args, sp):
         if not args.no_simplify:
             exprs, finished = simplified(exprs, sp, args.simplify_timeout)
             if not finished:
-                note(f"simplification stopped after {args.simplify_timeout:g} s "
+                note(f"simplification stopped after {args.simplify_timeout:g} s of CPU time "
                      f"(--simplify-timeout); some formulas are shown unsimplified")
     for item, expr, d in zip(items, exprs, derivatives):
         item["expr"] = flat(expr, d.output.shape)

@@ -36,8 +36,14 @@ def derivative_name(wrt: tuple, latex: bool = False) -> str:
 
 
 # -- simplification under a time budget ---------------------------------------------------------
-def _simplify_elements(elements: list, sp, connection) -> None:
-    """Child process: send ``(i, simplified element i)`` as each one is done."""
+def _simplify_elements(elements: list, sp, seconds: int, connection) -> None:
+    """Child process: send ``(i, simplified element i)`` as each one is done, then ``None``;
+    the kernel stops it after ``seconds`` of CPU time (RLIMIT_CPU)."""
+    try:
+        import resource
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
+    except (ImportError, ValueError, OSError):  # no CPU limit here: the wall limit remains
+        pass
     sys.setrecursionlimit(10**5)
     for i, expr in enumerate(elements):
         try:
@@ -45,14 +51,17 @@ def _simplify_elements(elements: list, sp, connection) -> None:
                 connection.send((i, sp.simplify(expr)))
         except Exception:  # display only: an element sympy cannot simplify stays as it is
             pass
+    connection.send(None)
     connection.close()
 
 
 def simplified(exprs: list, sp, timeout: float) -> tuple:
-    """``(exprs simplified element by element, finished)``: ``sympy.simplify`` runs in a child
-    process that is stopped after ``timeout`` seconds (sympy is CPU-bound Python that a thread
-    cannot interrupt); elements not done by then are shown as exported. What is shown is
-    simplified, never what is computed."""
+    """``(exprs simplified element by element, finished)``. ``sympy.simplify`` runs in a child
+    process (CPU-bound sympy cannot be interrupted in a thread) that is stopped after
+    ``timeout`` seconds of CPU time, rounded up to whole seconds, and at most
+    ``3 * timeout + 2`` seconds of wall-clock time (so a busy machine shows the same formulas
+    as an idle one, in bounded time); elements not done by then are shown as exported. What
+    is shown is simplified, never what is computed."""
     elements: list = []
     for expr in exprs:
         if hasattr(expr, "applyfunc"):
@@ -65,21 +74,26 @@ def simplified(exprs: list, sp, timeout: float) -> tuple:
         return exprs, False  # no way to stop sympy here: show the formulas as exported
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_simplify_elements, args=(elements, sp, send), daemon=True)
+    child = context.Process(target=_simplify_elements, daemon=True,
+                            args=(elements, sp, max(1, math.ceil(timeout)), send))
     child.start()
     send.close()
     done: dict = {}
-    deadline = time.monotonic() + timeout
+    finished = False
+    deadline = time.monotonic() + 3 * timeout + 2
     try:
-        while len(done) < len(elements):
+        while True:
             left = deadline - time.monotonic()
             if left <= 0 or not receive.poll(left):
                 break
-            i, expr = receive.recv()
-            done[elements[i]] = expr
-    except EOFError:  # the child finished (elements it skipped stay as they are)
+            with sp.evaluate(False):  # unpickled as simplify left it: (x + y)/2 stays
+                message = receive.recv()
+            if message is None:
+                finished = True
+                break
+            done[elements[message[0]]] = message[1]
+    except EOFError:  # the child was stopped at its CPU limit
         pass
-    finished = not child.is_alive() or len(done) == len(elements)
     child.kill()
     child.join()
     receive.close()

@@ -270,9 +270,9 @@ def loads(text) -> Graph:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        end = " (the text ends early: truncated?)" if exc.pos >= len(text.rstrip()) else ""
-        raise SymgradError(f"graph file: not valid JSON at line {exc.lineno}, column "
-                           f"{exc.colno}: {exc.msg}{end}") from None
+        end = "; the text ends early: truncated?" if not text.rstrip().endswith("}") else ""
+        raise SymgradError(f"graph file: not valid JSON ({exc.msg} at line {exc.lineno}, "
+                           f"column {exc.colno}){end}") from None
     except RecursionError:
         raise SymgradError("graph file: JSON nested too deeply") from None
     return from_document(document)

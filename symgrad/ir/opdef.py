@@ -178,10 +178,15 @@ def _example(op: OpDef) -> list:
         return []
     var, greater = REGISTRY.functions["var"], REGISTRY.functions.get("greater")
     samples = [0.5, 2.0, 1.5, 3.0][:len(names)]
-    keywords = {n: "float32" if n == "dtype" else 0.5 for n, p in signature.parameters.items()
-                if p.kind is p.KEYWORD_ONLY and p.default in (p.empty, None)}
-    shown_keywords = "".join(f", {k}={v!r}" for k, v in keywords.items())
-    for condition in (False, True):  # a first input that must be bool is a comparison
+    def sample(name):
+        return "float32" if name == "dtype" else 0.5
+
+    keyword_only = {n: p for n, p in signature.parameters.items() if p.kind is p.KEYWORD_ONLY}
+    required = {n: sample(n) for n, p in keyword_only.items() if p.default is p.empty}
+    optional = {n: sample(n) for n, p in keyword_only.items() if p.default is None}
+    tries = [(required, False), (required | optional, False), (required, True)]
+    for keywords, condition in tries:  # a first input that must be bool is a comparison
+        shown_keywords = "".join(f", {k}={v!r}" for k, v in keywords.items())
         try:
             args = [var(n) for n in names]
             if condition:

@@ -314,13 +314,12 @@ def _define_arg(name, forward, wins):
         axis = None if axis is None else axis_index(axis, x.ndim, name)
         return apply(op, (x,), {"axis": axis, "keepdims": bool(keepdims)})
     builder.__name__ = name
-    builder.__doc__ = (f"""numpy's {name}: the index of the first {name[3:]} along ``axis``
-    (None: of the flattened array), int64, not differentiable.
-
-    >>> import symgrad as sg
-    >>> sg.evaluate(sg.{name}(sg.const([[3.0, 1.0, 3.0], [0.0, 2.0, 2.0]]), axis=1), {{}})[0]
-    array({[0, 1] if name == "argmax" else [1, 0]})
-    """)
+    builder.__doc__ = (f"numpy's {name}: the index of the first {name[3:]} along ``axis`` "
+                       f"(None: of the flattened array), int64, not differentiable.\n\n"
+                       f">>> import symgrad as sg\n"
+                       f">>> sg.evaluate(sg.Graph(sg.{name}(sg.var('v', (3,)))), "
+                       f"{{'v': [2.0, 7.0, 1.0]}})[0]\n"
+                       f"array({int(forward(np.array([2.0, 7.0, 1.0])))})\n")
     return op, public(builder)
 
 

@@ -73,6 +73,7 @@ def test_save_is_atomic(tmp_path, monkeypatch):
 @pytest.mark.parametrize("text, message", [
     ("", "not valid JSON"),
     ('{"format": "symgrad-graph", "version": 1, "nodes": [', "truncated"),
+    ('{"format": "symgrad-graph", "version": 1, "nodes": [{"op": "si', "truncated"),
     ('{"format": "symgrad-graph", "version": 2, "nodes": []}', "version 2"),
     ('{"format": "other"}', "not a symgrad graph"),
     ('[1, 2]', "not a symgrad graph"),

@@ -92,3 +92,11 @@ def test_graphs_with_user_ops_save_and_load_by_name():
     text = sg.dumps(G).replace('"cube_test"', '"cube_undefined"')
     with pytest.raises(sg.SymgradError, match="sg.define_op"):
         sg.loads(text)
+
+
+def test_forward_mode_through_user_ops_matches_finite_differences():
+    x = sg.var("x")
+    for f in (log1pexp(sg.sin(x)), cube(sg.sin(x))):
+        J = sg.jvp(f, ["x"], [np.array(1.0)])
+        assert float(sg.evaluate(J, {"x": 0.4})[0]) == pytest.approx(
+            float(numeric_gradient(sg.Graph(f), {"x": 0.4}, "x")), rel=1e-6)
