@@ -56,17 +56,25 @@ def w1_rows(jax, jnp, dtype: str) -> list:
 
 
 def scalar_rows(jax, name: str, graph: sg.Graph, values: dict) -> list:
+    """JAX export (jit compile on the first call, then per call) next to symgrad's own
+    numpy interpreter and generated Python and C backends (compile, then per call)."""
     fn = jax.jit(sg.to_jax(graph))
-    _, _, compile_cpu = timed(lambda: [a.block_until_ready() for a in fn(**values)])
-    program = sg.compile(graph)
-    expected = program(**values)
-    got = fn(**values)
+    _, _, jax_compile = timed(lambda: [a.block_until_ready() for a in fn(**values)])
+    expected = sg.compile(graph, optimize=False)(**values)
     err = max(float(np.max(np.abs(np.asarray(a) - b) / (1 + np.abs(b))))
-              for a, b in zip(got, expected))
-    t_jax = bench(lambda: [a.block_until_ready() for a in fn(**values)], repeats=5)
-    t_np = bench(lambda: program(**values), repeats=5)
-    return [name, f"{len(graph)}", fmt_time(compile_cpu), fmt_time(t_jax["cpu"]),
-            fmt_time(t_np["cpu"]), f"{t_np['cpu'] / t_jax['cpu']:.1f}", f"{err:.1e}"]
+              for a, b in zip(fn(**values), expected))
+    row = [name, f"{len(graph)}", fmt_time(jax_compile),
+           fmt_time(bench(lambda: [a.block_until_ready() for a in fn(**values)],
+                          repeats=5)["cpu"])]
+    for backend in ("numpy", "python", "c"):
+        try:
+            program, _, compile_cpu = timed(sg.compile, graph, backend=backend)
+        except sg.BackendError as exc:
+            row += ["-", f"({str(exc)[:30]})"]
+            continue
+        row += [fmt_time(compile_cpu), fmt_time(bench(lambda: program(**values),
+                                                      repeats=5)["cpu"])]
+    return row + [f"{err:.1e}"]
 
 
 def w3_graph(depth: int) -> sg.Graph:
@@ -98,7 +106,8 @@ def main(argv=None) -> None:
     print("W1: sg.to_jax + jax.jit vs JAX's own jit(value_and_grad), CPU time per call")
     rows = [w1_rows(jax, jnp, dtype) for dtype in ("float64", "float32")]
     print(table(["workload", "symgrad→JAX", "JAX jit(grad)", "ratio (goal ≤ 1.1)"], rows))
-    print("\nW3/W4 exported to JAX: XLA compile (first call) and per call, vs symgrad numpy")
+    print("\nW3/W4 exported to JAX (XLA compile on the first call, then per call) vs symgrad's "
+          "backends (compile with optimize, then per call); CPU time")
     rows = []
     for depth in ([10, 100] if args.quick else [100, 300]):
         g = w3_graph(depth)
@@ -106,8 +115,9 @@ def main(argv=None) -> None:
     for n_ops in ([100] if args.quick else [1_000]):
         g, values = w4_graph(n_ops)
         rows.append(scalar_rows(jax, f"W4 {n_ops} ops", g, values))
-    print(table(["workload", "nodes", "jit compile", "JAX per call", "numpy per call",
-                 "numpy/JAX", "max rel err"], rows))
+    print(table(["workload", "nodes", "JAX jit compile", "JAX per call", "numpy compile",
+                 "numpy per call", "python compile", "python per call", "C compile",
+                 "C per call", "JAX max rel err"], rows))
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ def evaluate_dask(graph, run_batched, values: dict) -> list:
             got = run_batched(dict(zip(names, blocks)))
             lead = blocks[0].shape[:nb] if blocks else ()
             flat = [np.reshape(got[p], lead + (-1,)) for p in positions]
-            return np.concatenate(flat, axis=-1).astype(dtype, copy=False)
+            return flat[0] if len(flat) == 1 else np.concatenate(flat, axis=-1)
 
         joined = da.blockwise(block, batch_index + ("out",), *args, new_axes={"out": sum(sizes)},
                               concatenate=True, dtype=dtype)
