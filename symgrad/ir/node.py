@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import sys
+import threading
 
 import numpy as np
 
@@ -13,9 +13,15 @@ from .opdef import REGISTRY, OpDef
 # Structural interning: one live Node per (op, params, inputs). Inputs hash by identity, so
 # the key is built in O(arity) with no recursion, and equal subexpressions share one node.
 # A plain dict (a WeakValueDictionary costs ~40% of node creation); nodes nobody else holds
-# are dropped by ``_collect`` whenever the table has doubled, so memory follows live graphs.
+# are dropped by ``_collect`` whenever the table has doubled, so memory follows live graphs,
+# whatever the settings of Python's cycle collector (nodes are reclaimed by reference count).
+# Thread safety: every read and write of the table, and each collection, holds ``_LOCK``, so
+# two threads building the same node get one node, and a collection never drops a node that
+# another thread has just looked up (that thread's reference keeps it alive).
 _TABLE: dict = {}
-_COLLECT_AT = [1 << 16]
+_COLLECT_MIN = 1 << 16           # the table is never collected below this size
+_COLLECT_AT = [_COLLECT_MIN]
+_LOCK = threading.Lock()
 
 
 class ConstValue:
@@ -160,20 +166,23 @@ def intern(op: OpDef, inputs: tuple, params: tuple = ()) -> Node:
     """The node ``op(*inputs, **dict(params))``: the existing one if built before, else a new one
     whose shape and dtype come from ``op.infer`` (which raises ShapeError on a mismatch)."""
     key = (op, params, inputs)
-    node = _TABLE.get(key)
-    if node is None:
-        shape, dtype = op.infer(*inputs, **dict(params)) if params else op.infer(*inputs)
-        node = object.__new__(_Unfrozen)  # filled through the mutable twin, then frozen
-        node.op, node.inputs, node.params, node.shape, node.dtype = op, inputs, params, shape, dtype
-        node.__class__ = Node
-        _TABLE[key] = node
-        if len(_TABLE) > _COLLECT_AT[0] and gc.isenabled():  # not while a build pauses gc
+    with _LOCK:
+        node = _TABLE.get(key)
+    if node is not None:
+        return node
+    shape, dtype = op.infer(*inputs, **dict(params)) if params else op.infer(*inputs)
+    new = object.__new__(_Unfrozen)  # filled through the mutable twin, then frozen
+    new.op, new.inputs, new.params, new.shape, new.dtype = op, inputs, params, shape, dtype
+    new.__class__ = Node
+    with _LOCK:
+        node = _TABLE.setdefault(key, new)   # another thread may have made it meanwhile
+        if len(_TABLE) > _COLLECT_AT[0]:
             _collect()
     return node
 
 
 def _collect() -> None:
-    """Drop the table's nodes that nothing outside it references.
+    """Drop the table's nodes that nothing outside it references (the caller holds ``_LOCK``).
 
     Keys are visited newest first, so a dead consumer is removed before its inputs are checked
     and a whole dead subgraph goes in one pass. A node held only by the table has reference
@@ -186,4 +195,4 @@ def _collect() -> None:
         if sys.getrefcount(node) <= 3:
             del _TABLE[key]
         del node, key
-    _COLLECT_AT[0] = max(1 << 16, 2 * len(_TABLE))
+    _COLLECT_AT[0] = max(_COLLECT_MIN, 2 * len(_TABLE))

@@ -124,7 +124,7 @@ def apply(op: OpDef, args: tuple, params: dict | None = None) -> Node:
         if type(a) is not Node:
             nodes = [a.dtype for a in args if isinstance(a, Node)]
             like = promote(*nodes) if nodes else None
-            args = tuple(lift(a, like) for a in args)
+            args = tuple(a if type(a) is Node else lift(a, like) for a in args)
             break
     if type(op.bprop) is tuple and len(args) != len(op.bprop):
         raise SymgradError(f"{op.name} takes {len(op.bprop)} argument(s), got {len(args)}")
