@@ -271,6 +271,11 @@ def resolve_wrt(graph: Graph, wrt) -> list:
     """Nodes for the entries of ``wrt`` (nodes, or names of the graph's inputs)."""
     if isinstance(wrt, (str, Node)):
         wrt = [wrt]
+    try:
+        wrt = list(wrt)
+    except TypeError:
+        raise GradientError(f"gradients: wrt must be an input name, a node, or a list of them, "
+                            f"got {type(wrt).__name__} ({wrt!r})") from None
     by_name = {v.name: v for v in graph.inputs}
     targets = []
     for w in wrt:

@@ -72,7 +72,8 @@ def const(value, dtype: str | None = None) -> Node:
     kind = array.dtype.kind
     if kind not in "biuf":
         raise ShapeError(f"const: value {value!r} is not numeric (dtype {array.dtype}); pass "
-                         f"numbers or an array of numbers (Python ints within int64)")
+                         f"numbers or an array of numbers (Python ints within int64); to make "
+                         f"an array of nodes, use sg.stack or sg.concatenate")
     if dtype is None:
         if kind == "b":
             dtype = "bool"

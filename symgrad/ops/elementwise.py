@@ -148,6 +148,8 @@ def _where_infer(cond, a, b):
 
 
 def _where_simplify(cond, a, b):
+    if cond.dtype != "bool":
+        return None                                   # the type rule rejects it
     if a is b and same_type(a, cond):
         return a
     if cond.op is CONST and cond.dtype == "bool" and cond.params[0][1].uniform is not None:
