@@ -5,7 +5,8 @@ derivative nodes (Algorithms 5 and 6 of the seeds) and returns a graph B; ``eval
 graph on numpy inputs; graphs export to sympy, networkx, DOT and readable text.
 """
 
-from .errors import GradientError, InputError, ParseError, ShapeError, SymgradError
+from .errors import (GradientCheckError, GradientError, InputError, ParseError, ShapeError,
+                     SymgradError)
 from .ir import Graph, Node
 from .ops import const, var
 from .ops.arith import add, div, mul, neg, sub
@@ -21,11 +22,13 @@ from .autodiff.explain import explain
 from .evaluate import compile, evaluate
 from .export import draw, render, to_dot, to_sympy
 from .frontends import from_sympy, parse
+from .testing import check_grads
 
 __version__ = "0.1.0"
 
 __all__ = [
     "SymgradError", "ParseError", "ShapeError", "GradientError", "InputError",
+    "GradientCheckError", "check_grads",
     "Graph", "Node", "var", "const",
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "sin", "cos", "tan", "tanh",
     "sigmoid", "relu", "abs", "sign", "square", "softplus", "log1p", "expm1", "maximum",

@@ -32,3 +32,7 @@ class GradientError(SymgradError, ValueError):
 
 class InputError(SymgradError, ValueError):
     """Bad values handed to the evaluator, or a Graph whose inputs miss a used input."""
+
+
+class GradientCheckError(SymgradError, AssertionError):
+    """``check_grads`` found a derivative that disagrees with finite differences."""
