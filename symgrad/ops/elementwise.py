@@ -23,7 +23,12 @@ def _unary(name, forward, rule, sympy, real=True, doc=""):
 
 
 def _sigmoid(x):
-    return np.exp(-np.logaddexp(0, -x))   # never overflows, exact in both tails
+    return np.exp(-np.logaddexp(_zero(x), -x))   # never overflows, exact in both tails
+
+
+def _zero(x):
+    """A 0 of x's dtype: numpy 1.x would promote a 0-d x with a Python 0 by value."""
+    return np.zeros((), dtype=np.asarray(x).dtype)
 
 
 def _nonzero(x):
@@ -62,7 +67,7 @@ tanh = _unary("tanh", np.tanh, lambda g, out, x: mul(g, sub(1, mul(out, out))),
               lambda sp, x: sp.tanh(x))
 sigmoid = _unary("sigmoid", _sigmoid, lambda g, out, x: mul(g, mul(out, sub(1, out))),
                  lambda sp, x: 1 / (1 + sp.exp(-x)), doc="1 / (1 + exp(-x)), overflow-free")
-softplus = _unary("softplus", lambda x: np.logaddexp(0, x),
+softplus = _unary("softplus", lambda x: np.logaddexp(_zero(x), x),
                   lambda g, out, x: mul(g, sigmoid(x)),
                   lambda sp, x: sp.log(1 + sp.exp(x)), doc="log(1 + exp(x)), overflow-free")
 log1p = _unary("log1p", np.log1p, lambda g, out, x: div(g, add(1, x)),
@@ -75,7 +80,7 @@ def _heaviside(x, at0):
     # np.heaviside's result, about 10x faster (np.heaviside is not vectorised): a mask cast
     x = np.asarray(x)
     if x.ndim == 0:
-        return np.heaviside(x, at0)
+        return np.heaviside(x, np.asarray(at0, dtype=x.dtype))
     out = np.greater(x, 0).astype(x.dtype if x.dtype.kind == "f" else np.float64)
     if at0 != 0:
         out[x == 0] = at0
@@ -105,7 +110,7 @@ def _step(x, at0):
     return heaviside(x, at0=float(at0))
 
 
-relu = _unary("relu", lambda x: np.maximum(x, 0), lambda g, out, x: mul(g, _step(x, 0)),
+relu = _unary("relu", lambda x: np.maximum(x, _zero(x)), lambda g, out, x: mul(g, _step(x, 0)),
               lambda sp, x: sp.Max(0, x), real=False, doc="max(x, 0); relu'(0) = 0")
 abs_ = _unary("abs", np.abs, lambda g, out, x: mul(g, sign(x)), lambda sp, x: sp.Abs(x),
               real=False, doc="|x|; abs'(0) = 0")
