@@ -73,31 +73,50 @@ def test_one_node_per_name_across_threads(frequent_collection):
         assert sg.Graph(a).inputs == (made[0],)
 
 
-def test_build_differentiate_and_evaluate_in_eight_threads(frequent_collection):
+def stress(trials: int) -> list:
+    """8 threads, each ``trials`` times: build a small network, differentiate, evaluate and
+    compare with the numpy formulas; returns each thread's last output node."""
     rng = np.random.default_rng(0)
     W_value = rng.normal(size=(3, 4))
     x_value = rng.normal(size=(4,))
 
     def work(k):
-        for trial in range(6):
+        for trial in range(trials):
             W, x = sg.var("W", shape=(3, 4)), sg.var("x", shape=(4,))
             scale = float(k + 1)
-            f = sg.sum(sg.tanh(W @ x) * scale) + sg.sum(sg.square(x)) / 2
+            h = W @ x
+            for j in range(trial % 7):                 # chains of varying depth
+                h = h * (1.0 + j / 8)
+            depth = np.prod([1.0 + j / 8 for j in range(trial % 7)])
+            f = sg.sum(sg.tanh(h) * scale) + sg.sum(sg.square(x)) / 2
             B = sg.gradients(f, ["W", "x"])
             gW, gx = sg.evaluate(B, {"W": W_value, "x": x_value})
-            t = np.tanh(W_value @ x_value)
-            np.testing.assert_allclose(gW, scale * np.outer(1 - t * t, x_value), rtol=1e-12)
-            np.testing.assert_allclose(gx, scale * W_value.T @ (1 - t * t) + x_value,
+            t = np.tanh(depth * W_value @ x_value)
+            np.testing.assert_allclose(gW, scale * depth * np.outer(1 - t * t, x_value),
                                        rtol=1e-12)
-            assert sg.var("W", shape=(3, 4)) is W
+            np.testing.assert_allclose(gx, scale * depth * W_value.T @ (1 - t * t) + x_value,
+                                       rtol=1e-12)
+            assert sg.var("W", shape=(3, 4)) is W and sg.Graph(f).inputs == (W, x)
         return f
 
-    outputs = run_threads(work)
+    return run_threads(work)
+
+
+def test_build_differentiate_and_evaluate_in_eight_threads(frequent_collection):
+    outputs = stress(trials=8)
     # structurally equal graphs built in different threads are the same nodes
     assert outputs[0] is not outputs[1]
     assert outputs[0].inputs[0] is not outputs[1].inputs[0]      # sum(tanh(W @ x) * s) differs,
     assert outputs[0].inputs[1] is outputs[1].inputs[1]          # sum(square(x)) / 2 is shared
     assert gc.isenabled()
+
+
+@pytest.mark.slow
+def test_eight_thread_stress_at_length(frequent_collection):
+    stress(trials=400)
+    for trial in range(300):
+        made = run_threads(lambda k: sg.var(f"long{trial}"))
+        assert all(m is made[0] for m in made)
 
 
 def test_the_table_is_collected_with_gc_disabled(frequent_collection):
