@@ -15,9 +15,9 @@ from .opdef import REGISTRY, OpDef
 # A plain dict (a WeakValueDictionary costs ~40% of node creation); nodes nobody else holds
 # are dropped by ``_collect`` whenever the table has doubled, so memory follows live graphs,
 # whatever the settings of Python's cycle collector (nodes are reclaimed by reference count).
-# Thread safety: every read and write of the table, and each collection, holds ``_LOCK``, so
-# two threads building the same node get one node, and a collection never drops a node that
-# another thread has just looked up (that thread's reference keeps it alive).
+# Thread safety: inserts and collections hold ``_LOCK``; lookups need no lock (see
+# ``_collect``), so two threads building the same node get one node, and a collection never
+# drops a node that another thread has just looked up.
 _TABLE: dict = {}
 _COLLECT_MIN = 1 << 16           # the table is never collected below this size
 _COLLECT_AT = [_COLLECT_MIN]
@@ -166,8 +166,7 @@ def intern(op: OpDef, inputs: tuple, params: tuple = ()) -> Node:
     """The node ``op(*inputs, **dict(params))``: the existing one if built before, else a new one
     whose shape and dtype come from ``op.infer`` (which raises ShapeError on a mismatch)."""
     key = (op, params, inputs)
-    with _LOCK:
-        node = _TABLE.get(key)
+    node = _TABLE.get(key)           # no lock needed: see _collect
     if node is not None:
         return node
     shape, dtype = op.infer(*inputs, **dict(params)) if params else op.infer(*inputs)
@@ -185,14 +184,21 @@ def _collect() -> None:
     """Drop the table's nodes that nothing outside it references (the caller holds ``_LOCK``).
 
     Keys are visited newest first, so a dead consumer is removed before its inputs are checked
-    and a whole dead subgraph goes in one pass. A node held only by the table has reference
-    count 3 here: the table, the local name, and getrefcount's argument.
+    and a whole dead subgraph goes in one pass. Each entry is taken out of the table *before*
+    its node's reference count is read (the node is then held only by the local name and
+    getrefcount's argument: count 2), and the survivors are put back in their order at the end.
+    So a lock-free lookup in another thread either found the node before (its reference keeps
+    the node alive) or misses it and waits on ``_LOCK`` in ``intern``, after which it finds the
+    survivor again or, if the node was dead, makes the only one.
     """
+    survivors = []
     keys = list(_TABLE)
     while keys:
         key = keys.pop()  # popped, so a dropped key no longer holds its inputs alive
-        node = _TABLE[key]
-        if sys.getrefcount(node) <= 3:
-            del _TABLE[key]
+        node = _TABLE.pop(key)
+        if sys.getrefcount(node) > 2:
+            survivors.append((key, node))
         del node, key
+    for key, node in reversed(survivors):
+        _TABLE[key] = node
     _COLLECT_AT[0] = max(_COLLECT_MIN, 2 * len(_TABLE))

@@ -73,6 +73,20 @@ def test_one_node_per_name_across_threads(frequent_collection):
         assert sg.Graph(a).inputs == (made[0],)
 
 
+def test_lookups_during_collections_find_the_live_node(frequent_collection):
+    shared = sg.sin(sg.var("shared")) * 2.0            # held here: it must stay the one node
+
+    def work(k):
+        for trial in range(200):
+            h = sg.var(f"churn{k}")
+            for j in range(20):                        # inserts that trigger collections
+                h = h + float(trial * 20 + j)
+            assert sg.sin(sg.var("shared")) * 2.0 is shared
+        return True
+
+    assert all(run_threads(work))
+
+
 def stress(trials: int) -> list:
     """8 threads, each ``trials`` times: build a small network, differentiate, evaluate and
     compare with the numpy formulas; returns each thread's last output node."""
