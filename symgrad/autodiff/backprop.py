@@ -150,6 +150,9 @@ def build_grad(z: Node, seed: Node, targets: Sequence[Node], observer=None,
     return grad_table
 
 
+MAX_MASKS = 4    # where-conditions remembered per gradient (the innermost ones)
+
+
 def nan_safe(contribution: Node, D: Node, mask: tuple) -> tuple:
     """NaN-safe ``where`` (API §9): a contribution kept exactly zero where its op's gradient D
     is known to be zero, and the where-conditions known to zero the result.
@@ -160,7 +163,9 @@ def nan_safe(contribution: Node, D: Node, mask: tuple) -> tuple:
     of the rule's ``0 * inf = NaN`` in the branch that is not selected (``sqrt(x)``'s bprop at
     x = -1, ``log(x)``'s at 0); the result carries the masks on (if no broadcast axis is summed
     away). Each such ``where`` is an ordinary node, so higher derivatives are NaN-safe the same
-    way. ``mask`` holds the masks of D, ``()`` if D's op is not elementwise.
+    way. ``mask`` holds the masks of D, ``()`` if D's op is not elementwise. Only the
+    ``MAX_MASKS`` innermost conditions are kept, so that a chain of n nested ``where`` adds
+    O(n) nodes, not O(n^2).
     """
     own = zero_where(contribution)
     if own is None or contribution.inputs[1 if own[1] else 2] is not D:
@@ -168,7 +173,7 @@ def nan_safe(contribution: Node, D: Node, mask: tuple) -> tuple:
             contribution = where(cond, contribution, 0) if keep else where(cond, 0, contribution)
     if own is not None and own not in mask:
         mask = mask + (own,)
-    return contribution, mask
+    return contribution, mask[-MAX_MASKS:]
 
 
 def zero_where(node: Node):
