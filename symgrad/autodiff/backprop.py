@@ -128,7 +128,9 @@ def build_grad(z: Node, seed: Node, targets: Sequence[Node], observer=None,
             G_i = rule(D, C, *C.inputs, **dict(C.params)) if C.params else rule(D, C, *C.inputs)
             if G_i is None:
                 continue
-            G_i, mask = nan_safe(G_i, D, masks.get(C, ()) if C.op.elementwise else ())
+            mask = masks.get(C, ()) if masks and C.op.elementwise else ()
+            if mask or G_i.op is where:               # NaN-safe where (see nan_safe)
+                G_i, mask = nan_safe(G_i, D, mask)
             fitted = fit_to(G_i, V)
             if fitted.shape != G_i.shape:             # summed over broadcast axes: no mask
                 mask = ()
@@ -142,9 +144,10 @@ def build_grad(z: Node, seed: Node, targets: Sequence[Node], observer=None,
             for term in terms[1:]:                    # G <- sum_i G^(i)
                 grad = add(grad, term)
             grad_table[V] = grad
-            shared = tuple(m for m in term_masks[0] if all(m in t for t in term_masks[1:]))
-            if shared:
-                masks[V] = shared
+            if term_masks[0]:                         # the masks every term carries
+                shared = tuple(m for m in term_masks[0] if all(m in t for t in term_masks))
+                if shared:
+                    masks[V] = shared
             if observer is not None:
                 observer.stored(V, grad)
     return grad_table

@@ -184,21 +184,21 @@ def _collect() -> None:
     """Drop the table's nodes that nothing outside it references (the caller holds ``_LOCK``).
 
     Keys are visited newest first, so a dead consumer is removed before its inputs are checked
-    and a whole dead subgraph goes in one pass. Each entry is taken out of the table *before*
-    its node's reference count is read (the node is then held only by the local name and
-    getrefcount's argument: count 2), and the survivors are put back in their order at the end.
-    So a lock-free lookup in another thread either found the node before (its reference keeps
-    the node alive) or misses it and waits on ``_LOCK`` in ``intern``, after which it finds the
-    survivor again or, if the node was dead, makes the only one.
+    and a whole dead subgraph goes in one pass. A node that looks unreferenced (count 3: the
+    table, the local name, getrefcount's argument) is taken out of the table and counted again
+    (now 2 if dead); if another thread looked it up meanwhile, that thread's reference shows and
+    the node goes back. So a lock-free lookup either holds the node (which keeps it) or misses
+    it and waits on ``_LOCK`` in ``intern``, then finds it again or, if it was dead, makes the
+    only one.
     """
-    survivors = []
     keys = list(_TABLE)
     while keys:
         key = keys.pop()  # popped, so a dropped key no longer holds its inputs alive
-        node = _TABLE.pop(key)
-        if sys.getrefcount(node) > 2:
-            survivors.append((key, node))
+        node = _TABLE[key]
+        if sys.getrefcount(node) <= 3:
+            del node
+            node = _TABLE.pop(key)
+            if sys.getrefcount(node) > 2:
+                _TABLE[key] = node     # looked up by another thread meanwhile: still live
         del node, key
-    for key, node in reversed(survivors):
-        _TABLE[key] = node
     _COLLECT_AT[0] = max(_COLLECT_MIN, 2 * len(_TABLE))
