@@ -21,7 +21,7 @@ import numpy as np
 
 from .autodiff.backprop import as_single_output, gradients
 from .errors import GradientCheckError, InputError, SymgradError
-from .evaluate import compile as compile_graph
+from .evaluate import Program
 from .ir import Graph, Node
 from .ir.types import is_float
 from .ops import const
@@ -112,7 +112,7 @@ class _Checker:
 
     def _compare(self, mode, G, analytic):
         names = [v.name for v in self.wrt]
-        fn = compile_graph(G)
+        fn = Program(G)
         expected = analytic(names)
         numeric = self._difference(fn, names)
         if _close(expected, numeric, self.rtol, self.atol):
@@ -186,7 +186,7 @@ def _random(rng, v: Node) -> np.ndarray:
 
 def _run(graph: Graph, point: dict) -> list:
     names = {v.name for v in graph.inputs}
-    return compile_graph(graph)({n: value for n, value in point.items() if n in names})
+    return Program(graph)({n: value for n, value in point.items() if n in names})
 
 
 def _close(actual, expected, rtol, atol) -> bool:

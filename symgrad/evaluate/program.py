@@ -10,11 +10,63 @@ input's buffer (``out=``) when nothing else can still see the buffer, which save
 from __future__ import annotations
 
 import functools
+import os
 
 import numpy as np
 
 from ..errors import InputError, SymgradError
-from ..ir import Graph, Node, toposort
+from ..ir import Graph, Node
+
+# Checking mode: every instruction's value is checked against its node's declared dtype and
+# shape (the test suite turns it on; set SYMGRAD_CHECK=1 to use it elsewhere).
+CHECK = os.environ.get("SYMGRAD_CHECK", "") not in ("", "0")
+
+
+class Schedule:
+    """A graph's needed nodes in topological order, resolved once and shared by every backend.
+
+    ``nodes`` lists only what the outputs need (the graph's own listing, filtered by one
+    backward sweep: no second topological sort); ``last_use[node]`` is the position of its last
+    consumer, and ``frees_at[k]`` the positions whose values die at step ``k``.
+    """
+
+    def __init__(self, graph: Graph):
+        if not isinstance(graph, Graph):
+            raise SymgradError(f"expected a Graph, got {type(graph).__name__}; wrap nodes with "
+                               f"sg.Graph(...)")
+        self.graph = graph
+        needed = set(graph.outputs)
+        for node in reversed(graph.nodes):
+            if node in needed:
+                needed.update(node.inputs)
+        self.nodes = nodes = [node for node in graph.nodes if node in needed]
+        self.slot = slot = {node: i for i, node in enumerate(nodes)}
+        self.last_use = last_use = {}
+        for k, node in enumerate(nodes):
+            for parent in node.inputs:
+                last_use[parent] = k
+        self.keep = keep = set(graph.outputs)
+        self.frees_at: dict[int, list] = {}
+        for node, k in last_use.items():
+            if node not in keep and not node.is_const:
+                self.frees_at.setdefault(k, []).append(slot[node])
+        self.inputs = [(v.name, v, slot.get(v)) for v in graph.inputs]
+        self.names = {v.name for v in graph.inputs}
+        self.output_slots = [slot[o] for o in graph.outputs]
+        self.scalar = all(not node.shape for node in nodes)
+
+    def load(self, values: dict, batch: bool = False) -> list:
+        """The checked input arrays, in ``self.inputs`` order (InputError on a bad value)."""
+        unknown = [k for k in values if k not in self.names]
+        if unknown:
+            raise InputError(f"unknown input(s) {', '.join(map(repr, unknown))}; the graph's "
+                             f"inputs are {', '.join(map(repr, sorted(self.names))) or 'none'}")
+        arrays = []
+        for name, node, _k in self.inputs:
+            if name not in values:
+                raise InputError(f"missing input {name!r} ({_type(node)})")
+            arrays.append(check_value(node, values[name], batch))
+        return arrays
 
 
 class Program:
@@ -27,32 +79,22 @@ class Program:
     10.0
     """
 
-    def __init__(self, graph: Graph):
-        if not isinstance(graph, Graph):
-            raise SymgradError(f"expected a Graph, got {type(graph).__name__}; wrap nodes with "
-                               f"sg.Graph(...)")
-        self.graph = graph
-        nodes = toposort(graph.outputs)
-        slot = {node: i for i, node in enumerate(nodes)}
+    backend = "numpy"
+
+    def __init__(self, graph: Graph, schedule: Schedule | None = None):
+        schedule = schedule or Schedule(graph)
+        self.graph, self.schedule = schedule.graph, schedule
+        nodes = schedule.nodes
+        self.nodes = nodes
         self.n_slots = len(nodes)
-        self.template = [None] * len(nodes)
-        self.inputs = [(v.name, v, slot.get(v)) for v in graph.inputs]
-        self.names = {v.name for v in graph.inputs}
-        last_use = {}
-        for k, node in enumerate(nodes):
-            for parent in node.inputs:
-                last_use[parent] = k
-        keep = set(graph.outputs)
-        frees_at: dict[int, list] = {}
-        for node, k in last_use.items():
-            if node not in keep and not node.is_const:
-                frees_at.setdefault(k, []).append(slot[node])
-        in_place = plan_in_place(nodes, last_use, keep)
+        self.template = [node.value if node.is_const else None for node in nodes]
+        self.inputs, self.names = schedule.inputs, schedule.names
+        in_place = {} if schedule.scalar else plan_in_place(nodes, schedule.last_use,
+                                                            schedule.keep)
+        frees_at, slot = schedule.frees_at, schedule.slot
         program = []
         for k, node in enumerate(nodes):
-            if node.is_const:
-                self.template[k] = node.value
-            elif not node.is_input:
+            if not (node.is_const or node.is_input):
                 fn = node.op.forward
                 if node.params:
                     fn = functools.partial(fn, **dict(node.params))
@@ -61,37 +103,67 @@ class Program:
                 args = tuple(slot[p] for p in node.inputs)
                 program.append((fn, args, k, tuple(frees_at.get(k, ()))))
         self.program = program
-        self.output_slots = [slot[o] for o in graph.outputs]
+        self.output_slots = schedule.output_slots
 
     def __call__(self, inputs=None, /, **named) -> list:
         """Evaluate with inputs given as a mapping and/or keyword arguments (by name)."""
         if inputs is not None:
-            named = {**_by_name(inputs), **named}
+            named = {**by_name(inputs), **named}
         return self.run(named)
 
     def run(self, values: dict) -> list:
+        return self.run_loaded(self.schedule.load(values))
+
+    def run_loaded(self, arrays: list) -> list:
+        """Evaluate on input arrays already checked by ``Schedule.load``."""
         regs = self.template.copy()
-        unknown = [k for k in values if k not in self.names]
-        if unknown:
-            raise InputError(f"unknown input(s) {', '.join(map(repr, unknown))}; the graph's "
-                             f"inputs are {', '.join(map(repr, sorted(self.names))) or 'none'}")
-        for name, node, k in self.inputs:
-            if name not in values:
-                raise InputError(f"missing input {name!r} ({_type(node)})")
-            array = check_value(node, values[name])
+        for (_name, _node, k), array in zip(self.inputs, arrays):
             if k is not None:
                 regs[k] = array
         with np.errstate(all="ignore"):
-            for fn, args, out, frees in self.program:
-                if len(args) == 1:
-                    regs[out] = fn(regs[args[0]])
-                elif len(args) == 2:
-                    regs[out] = fn(regs[args[0]], regs[args[1]])
-                else:
-                    regs[out] = fn(*[regs[a] for a in args])
-                for k in frees:
-                    regs[k] = None
-        return [np.asarray(regs[k]) for k in self.output_slots]
+            if CHECK:
+                self._run_checked(regs)
+            else:
+                for fn, args, out, frees in self.program:
+                    if len(args) == 1:
+                        regs[out] = fn(regs[args[0]])
+                    elif len(args) == 2:
+                        regs[out] = fn(regs[args[0]], regs[args[1]])
+                    else:
+                        regs[out] = fn(*[regs[a] for a in args])
+                    for k in frees:
+                        regs[k] = None
+        return fresh_outputs([regs[k] for k in self.output_slots], arrays)
+
+    def _run_checked(self, regs: list) -> None:
+        for fn, args, out, frees in self.program:
+            regs[out] = fn(*[regs[a] for a in args])
+            check_result(self.nodes[out], regs[out])
+            for k in frees:
+                regs[k] = None
+
+
+def check_result(node: Node, value, batch: tuple = ()) -> None:
+    """Checking mode: raise SymgradError when an op's value contradicts its declared type."""
+    shape, dtype = np.shape(value), np.asarray(value).dtype
+    if shape != batch + node.shape or dtype != _NUMPY_DTYPES[node.dtype]:
+        raise SymgradError(f"internal error: op {node.op.name!r} is declared dtype {node.dtype}, "
+                           f"shape {batch + node.shape} but evaluated to dtype {dtype}, shape "
+                           f"{shape} (symgrad checking mode, SYMGRAD_CHECK=1); please report it")
+
+
+def fresh_outputs(values: list, inputs: list) -> list:
+    """``values`` as arrays the caller owns: a copy of any that is an input array, a view, a
+    read-only constant or an array already returned (never two outputs sharing memory)."""
+    taken = {id(a) for a in inputs}
+    out = []
+    for value in values:
+        array = np.asarray(value)
+        if (array.base is not None or not array.flags.writeable or id(array) in taken):
+            array = array.copy()
+        taken.add(id(array))
+        out.append(array)
+    return out
 
 
 def _makes_new_array(node: Node) -> bool:
@@ -135,18 +207,29 @@ def plan_in_place(nodes: list, last_use: dict, keep: set) -> dict:
 
 
 def _writing_into(ufunc, position: int, arity: int):
+    """ufunc writing into its input ``position`` when the loop's types match that buffer's
+    exactly (``casting="equiv"``); otherwise the plain call, so a value or dtype never changes."""
     if arity == 1:
-        return lambda a: ufunc(a, out=a)
-    if position == 0:
-        return lambda a, b: ufunc(a, b, out=a)
-    return lambda a, b: ufunc(a, b, out=b)
+        def one(a):
+            try:
+                return ufunc(a, out=a, casting="equiv")
+            except TypeError:
+                return ufunc(a)
+        return one
+
+    def two(a, b):
+        try:
+            return ufunc(a, b, out=(b if position else a), casting="equiv")
+        except TypeError:
+            return ufunc(a, b)
+    return two
 
 
 def _type(node: Node) -> str:
     return f"dtype {node.dtype}, shape {node.shape}"
 
 
-def _by_name(inputs) -> dict:
+def by_name(inputs) -> dict:
     try:
         items = list(inputs.items())
     except AttributeError:
@@ -169,8 +252,9 @@ def _by_name(inputs) -> dict:
 _NUMPY_DTYPES = {name: np.dtype(name) for name in ("float64", "float32", "int64", "bool")}
 
 
-def check_value(node: Node, value) -> np.ndarray:
-    """The value for input ``node`` as an array of its dtype and shape, or InputError."""
+def check_value(node: Node, value, batch: bool = False) -> np.ndarray:
+    """The value for input ``node`` as an array of its dtype and shape, or InputError; with
+    ``batch`` the array may carry extra leading (batch) dimensions before the node's shape."""
     name = node.name
     if isinstance(value, Node):
         raise InputError(f"input {name!r}: got a symbolic node; evaluation needs numbers")
@@ -191,29 +275,12 @@ def check_value(node: Node, value) -> np.ndarray:
                          f"{array.dtype} value {value!r}")
     dtype = _NUMPY_DTYPES[node.dtype]
     if array.dtype != dtype:                  # (dtype.name is slow to compute: compare dtypes)
-        array = array.astype(dtype)
-    if array.shape != node.shape:
-        raise InputError(f"input {name!r}: expected shape {node.shape}, got {array.shape}")
+        with np.errstate(over="ignore", invalid="ignore"):   # 1e300 -> float32 is inf, quietly
+            array = array.astype(dtype)
+    shape = array.shape
+    if batch:
+        shape = shape[len(shape) - node.ndim:] if len(shape) >= node.ndim else None
+    if shape != node.shape:
+        expected = f"(batch dims...) + {node.shape}" if batch else str(node.shape)
+        raise InputError(f"input {name!r}: expected shape {expected}, got {array.shape}")
     return array
-
-
-def evaluate(graph: Graph, inputs) -> list:
-    """Evaluate ``graph`` on ``inputs`` (a mapping from input names or nodes to array-likes, one
-    per input): a list of numpy arrays, one per output (scalars as 0-d arrays).
-
-    >>> import symgrad as sg
-    >>> x, y = sg.var("x"), sg.var("y")
-    >>> sg.evaluate(sg.Graph([x + y, x * y]), {"x": 2.0, "y": 3.0})
-    [array(5.), array(6.)]
-    """
-    if isinstance(graph, Node):
-        graph = Graph(graph)
-    return Program(graph).run(_by_name(inputs))
-
-
-def compile(graph: Graph) -> Program:
-    """A callable ``fn(**inputs) -> list[numpy.ndarray]`` that evaluates ``graph`` quickly:
-    the schedule is resolved once, so repeated calls do not walk the graph."""
-    if isinstance(graph, Node):
-        graph = Graph(graph)
-    return Program(graph)

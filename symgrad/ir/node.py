@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import sys
 import threading
 
@@ -114,6 +116,12 @@ class Node:
 
     __delattr__ = __setattr__
 
+    def __reduce__(self):
+        """Pickle as the graph file of the node's graph; unpickling re-interns it."""
+        from .graph import Graph
+        from .graphfile import dumps, node_from_text
+        return node_from_text, (dumps(Graph(self)),)
+
     def __bool__(self):
         raise SymgradError("a symgrad Node has no truth value: it is symbolic. Use sg.where "
                            "with sg.greater / sg.less for conditions")
@@ -202,3 +210,31 @@ def _collect() -> None:
                 _TABLE[key] = node     # looked up by another thread meanwhile: still live
         del node, key
     _COLLECT_AT[0] = max(_COLLECT_MIN, 2 * len(_TABLE))
+
+
+_PAUSE_LOCK = threading.Lock()
+_PAUSES = {"count": 0, "was_enabled": False}   # builds now pausing the collector, its state
+
+
+@contextlib.contextmanager
+def paused_gc():
+    """Pause Python's cycle collector while many nodes are built (by gradients, optimize, ...).
+
+    Building allocates many small acyclic objects (nodes are immutable, so they cannot form
+    cycles); left on, the collector re-scans every live node several times per call, which
+    measured as ~45% of ``gradients()`` on a 10^5-node graph. The pause is counted across
+    threads: the collector comes back on (if it was on) when the last concurrent build ends.
+    Nodes do not depend on it: the table is collected by reference count (``_collect``).
+    """
+    with _PAUSE_LOCK:
+        if _PAUSES["count"] == 0:
+            _PAUSES["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _PAUSES["count"] += 1
+    try:
+        yield
+    finally:
+        with _PAUSE_LOCK:
+            _PAUSES["count"] -= 1
+            if _PAUSES["count"] == 0 and _PAUSES["was_enabled"]:
+                gc.enable()

@@ -175,11 +175,12 @@ def _fold(op: OpDef, args: tuple, items: tuple) -> Node:
 
 
 def define_op(name: str, *, infer, forward, bprop, sympy, simplify=None, public: bool = True,
-              elementwise: bool = False, doc: str = "", same_dtype: tuple | None = None) -> OpDef:
+              elementwise: bool = False, doc: str = "", **traits) -> OpDef:
     """Register a primitive op; unless ``public`` is False its builder is also the public
-    function of the same name (``sg.<name>``, callable from parsed text). ``same_dtype``: see
-    ``OpDef``."""
-    op = OpDef(name, infer, forward, bprop, sympy, simplify, elementwise, doc, same_dtype)
+    function of the same name (``sg.<name>``, callable from parsed text). ``traits``: the
+    optional slots of ``OpDef`` (``same_dtype``, ``emit``, ``deps``, ``jvp``,
+    ``jax``)."""
+    op = OpDef(name, infer, forward, bprop, sympy, simplify, elementwise, doc, **traits)
     op.build = apply
     REGISTRY.add_op(op)
     if public:
@@ -228,3 +229,15 @@ def same_type(node: Node, *others: Node) -> bool:
     shape = broadcast_shapes("identity", node.shape, *(o.shape for o in others))
     dtype = promote(node.dtype, *(o.dtype for o in others))
     return shape == node.shape and dtype == node.dtype
+
+
+# -- batched forms (OpDef.emit["batch"]): values carry leading batch dims ``batch`` -------------
+def batch_axes(axes: tuple, batch: tuple) -> tuple:
+    """Axes of an unbatched value, counted in its batched value."""
+    return tuple(a + len(batch) for a in axes)
+
+
+def batch_align(x, batch: tuple, ndim: int):
+    """Batched ``x`` with size-1 axes inserted after the batch dims up to ``ndim`` own dims."""
+    own = x.shape[len(batch):]
+    return x.reshape(batch + (1,) * (ndim - len(own)) + own) if len(own) < ndim else x

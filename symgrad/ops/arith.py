@@ -1,37 +1,38 @@
 """Arithmetic: add sub mul div neg, with the construction-time identities that never change a
-value, signed zeros included (x + -0, x - 0, -0 - x, x*1, x/1, --x; never x + 0, which is +0
-for x = -0, nor x*0, which is NaN for x = inf)."""
+value, signed zeros included (x + -0.0, x - +0.0, x*1, x/1, --x; never x + +0.0, which is +0.0
+for x = -0.0, nor x*0, which is NaN for x = inf)."""
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
 from ._define import CONST, define_op, elementwise, is_value, same_type
 
 
-def _is_zero(node, sign: float) -> bool:
-    """``node`` is a constant zero of sign ``sign`` (1.0 or -1.0); an integer zero is both."""
-    if not is_value(node, 0):
+def _neutral_zero(zero, x, negative: bool) -> bool:
+    """True when ``zero`` is a constant of zeros that leaves ``x`` bit for bit unchanged: x + z
+    needs z = -0.0 (``negative``), x - z needs z = +0.0; integer results have no signed zeros."""
+    if not is_value(zero, 0) or not same_type(x, zero):
         return False
-    return node.dtype in ("int64", "bool") or math.copysign(1.0, node.params[0][1].uniform) == sign
+    if x.dtype not in ("float32", "float64"):
+        return True
+    signs = np.signbit(zero.value)
+    return bool(signs.all() if negative else not signs.any())
 
 
 def _add_identity(a, b):
-    # x + (-0) is x for every x, but x + 0 is +0 for x = -0: only the first is an identity
-    if _is_zero(b, -1.0) and same_type(a, b):
+    if _neutral_zero(b, a, negative=True):
         return a
-    if _is_zero(a, -1.0) and same_type(b, a):
+    if _neutral_zero(a, b, negative=True):
         return b
     return None
 
 
 def _sub_identity(a, b):
-    # x - 0 is x, and -0 - x is -x for every x (0 - x is +0, not -0, at x = 0)
-    if _is_zero(b, 1.0) and same_type(a, b):
+    if _neutral_zero(b, a, negative=False):
         return a
-    if _is_zero(a, -1.0) and same_type(b, a):
+    if _neutral_zero(a, b, negative=True):                  # -0.0 - b = -b, also for b = ±0
         return neg(b)
     return None
 

@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import InputError, ShapeError
 from ..ir import Node
 from ..ir.types import float_of
-from ._define import apply, define_op, lift
+from ._define import apply, batch_axes, define_op, lift
 from .arith import div, mul, sub
 from .elementwise import exp
 from .reduce import object_array, sum_
@@ -28,6 +28,40 @@ def _exp_shifted(x, axis):
         peak = np.where(np.isfinite(peak), peak, 0)  # rows of -inf (or inf) stay unshifted
     shifted = x - peak
     return np.exp(shifted, out=shifted) if shifted.dtype.kind == "f" else np.exp(shifted), peak
+
+
+def _exp_shifted_jax(jnp, x, axis):
+    """``_exp_shifted`` in jax.numpy (pure: no in-place updates)."""
+    peak = x.max(axis=axis, keepdims=True)
+    peak = jnp.where(jnp.isfinite(peak), peak, 0)
+    return jnp.exp(x - peak), peak
+
+
+def _softmax_jax(jnp, x, *, axis):
+    e, _ = _exp_shifted_jax(jnp, x, axis)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax_jax(jnp, x, *, axis):
+    e, peak = _exp_shifted_jax(jnp, x, axis)
+    return (x - peak) - jnp.log(e.sum(axis=axis, keepdims=True))
+
+
+def _logsumexp_jax(jnp, x, *, axis, keepdims):
+    e, peak = _exp_shifted_jax(jnp, x, axis)
+    out = jnp.log(e.sum(axis=axis, keepdims=True)) + peak
+    return out if keepdims else jnp.squeeze(out, axis=axis)
+
+
+def _cross_entropy_jax(jnp, logits, labels):
+    e, peak = _exp_shifted_jax(jnp, logits, 1)
+    picked = jnp.take_along_axis(logits, labels[:, None], axis=1)[:, 0]
+    return (jnp.log(e.sum(axis=1)) - picked + peak[:, 0]).mean()
+
+
+def _smo_jax(jnp, logits, labels):
+    p = _softmax_jax(jnp, logits, axis=(1,))
+    return p.at[jnp.arange(p.shape[0]), labels].add(-1)
 
 
 def _check_float_axes(opname, x, axis, empty_ok=False):
@@ -61,10 +95,12 @@ def _softmax_sympy(sp, x, *, axis):
 
 
 softmax_op = define_op(
-    "softmax", infer=_softmax_infer, forward=_softmax_forward, public=False,
+    "softmax", deps="along_axis", infer=_softmax_infer, forward=_softmax_forward, public=False,
+    jax=_softmax_jax,
     # d softmax: s * (g - sum(g * s)) along the axis
     bprop=(lambda g, out, x, *, axis: mul(out, sub(g, sum_(mul(g, out), axis, keepdims=True))),),
-    sympy=_softmax_sympy, doc="exp(x) / sum(exp(x)) along axis, max-shifted")
+    sympy=_softmax_sympy, doc="exp(x) / sum(exp(x)) along axis, max-shifted",
+    emit={"batch": lambda batch, x, *, axis: _softmax_forward(x, axis=batch_axes(axis, batch))})
 
 
 def softmax(x, axis=-1) -> Node:
@@ -97,10 +133,13 @@ def _log_softmax_sympy(sp, x, *, axis):
 
 
 log_softmax_op = define_op(
-    "log_softmax", infer=_log_softmax_infer, forward=_log_softmax_forward, public=False,
+    "log_softmax", deps="along_axis", infer=_log_softmax_infer, forward=_log_softmax_forward,
+    public=False, jax=_log_softmax_jax,
     # g - softmax * sum(g), with softmax = exp(out): out <= 0, so exp never overflows
     bprop=(lambda g, out, x, *, axis: sub(g, mul(exp(out), sum_(g, axis, keepdims=True))),),
-    sympy=_log_softmax_sympy, doc="x - logsumexp(x) along axis, max-shifted")
+    sympy=_log_softmax_sympy, doc="x - logsumexp(x) along axis, max-shifted",
+    emit={"batch": lambda batch, x, *, axis: _log_softmax_forward(
+        x, axis=batch_axes(axis, batch))})
 
 
 def log_softmax(x, axis=-1) -> Node:
@@ -140,8 +179,11 @@ def _logsumexp_sympy(sp, x, *, axis, keepdims):
 
 
 logsumexp_op = define_op(
-    "logsumexp", infer=_logsumexp_infer, forward=_logsumexp_forward, public=False,
+    "logsumexp", deps="reduce", infer=_logsumexp_infer, forward=_logsumexp_forward, public=False,
+    jax=_logsumexp_jax,
     bprop=(_logsumexp_rule,), sympy=_logsumexp_sympy,
+    emit={"batch": lambda batch, x, *, axis, keepdims: _logsumexp_forward(
+        x, axis=batch_axes(axis, batch), keepdims=keepdims)},
     doc="log(sum(exp(x))) over axes, max-shifted")
 
 
@@ -218,6 +260,7 @@ def _cross_entropy_sympy(sp, logits, labels):
 
 cross_entropy_op = define_op(
     "cross_entropy", infer=_cross_entropy_infer, forward=_cross_entropy_forward, public=False,
+    jax=_cross_entropy_jax,
     bprop=(lambda g, out, logits, labels:
            mul(div(g, logits.shape[0]), softmax_minus_onehot(logits, labels)),
            None),                                    # int labels: not differentiable
@@ -243,6 +286,7 @@ def _smo_sympy(sp, logits, labels):
 
 softmax_minus_onehot_op = define_op(
     "softmax_minus_onehot", infer=_smo_infer, forward=_smo_forward, public=False,
+    jax=_smo_jax,
     # d/dlogits equals that of softmax (the one-hot is constant)
     bprop=(lambda g, out, logits, labels: softmax_op.bprop[0](g, softmax(logits, 1), logits,
                                                                axis=(1,)),

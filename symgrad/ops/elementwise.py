@@ -17,9 +17,10 @@ from ._define import CONST, apply, comparison, const, define_op, elementwise, is
 from .arith import add, div, mul, neg, sub
 
 
-def _unary(name, forward, rule, sympy, real=True, doc=""):
+def _unary(name, forward, rule, sympy, real=True, doc="", scalar=None, jax=None):
     return define_op(name, infer=elementwise(name, real=real), forward=forward, elementwise=True,
-                     bprop=(rule,), sympy=sympy, doc=doc)
+                     bprop=(rule,), sympy=sympy, doc=doc,
+                     emit={"scalar": scalar} if scalar else None, jax=jax)
 
 
 def _sigmoid(x):
@@ -53,7 +54,8 @@ pow_ = define_op(
     "pow", infer=elementwise("pow", real=True), forward=np.power, elementwise=True,
     bprop=(_pow_grad_base, _pow_grad_exponent),
     sympy=lambda sp, a, b: a ** b,
-    simplify=lambda a, b: a if is_value(b, 1) and same_type(a, b) else None, doc="a ** b")
+    simplify=lambda a, b: a if is_value(b, 1) and same_type(a, b) else None, doc="a ** b",
+    emit={"scalar": "power({0}, {1})"})
 
 exp = _unary("exp", np.exp, lambda g, out, x: mul(g, out), lambda sp, x: sp.exp(x), doc="e**x")
 log = _unary("log", np.log, lambda g, out, x: div(g, x), lambda sp, x: sp.log(x),
@@ -66,10 +68,13 @@ tan = _unary("tan", np.tan, lambda g, out, x: mul(g, add(1, mul(out, out))),
 tanh = _unary("tanh", np.tanh, lambda g, out, x: mul(g, sub(1, mul(out, out))),
               lambda sp, x: sp.tanh(x))
 sigmoid = _unary("sigmoid", _sigmoid, lambda g, out, x: mul(g, mul(out, sub(1, out))),
-                 lambda sp, x: 1 / (1 + sp.exp(-x)), doc="1 / (1 + exp(-x)), overflow-free")
+                 lambda sp, x: 1 / (1 + sp.exp(-x)), doc="1 / (1 + exp(-x)), overflow-free",
+                 scalar="exp(-logaddexp(0.0, -{0}))",
+                 jax=lambda jnp, x: jnp.exp(-jnp.logaddexp(0, -x)))
 softplus = _unary("softplus", lambda x: np.logaddexp(_zero(x), x),
                   lambda g, out, x: mul(g, sigmoid(x)),
-                  lambda sp, x: sp.log(1 + sp.exp(x)), doc="log(1 + exp(x)), overflow-free")
+                  lambda sp, x: sp.log(1 + sp.exp(x)), doc="log(1 + exp(x)), overflow-free",
+                  scalar="logaddexp(0.0, {0})", jax=lambda jnp, x: jnp.logaddexp(0, x))
 log1p = _unary("log1p", np.log1p, lambda g, out, x: div(g, add(1, x)),
                lambda sp, x: sp.log(1 + x))
 expm1 = _unary("expm1", np.expm1, lambda g, out, x: mul(g, add(out, 1)),
@@ -103,7 +108,9 @@ heaviside = define_op(
     forward=lambda x, *, at0: _heaviside(x, at0),
     bprop=(None,),
     sympy=lambda sp, x, *, at0: sp.Heaviside(x, sp.nsimplify(at0)),
-    doc="step function: 0 for x < 0, at0 for x = 0, 1 for x > 0 (derivative 0, no path)")
+    doc="step function: 0 for x < 0, at0 for x = 0, 1 for x > 0 (derivative 0, no path)",
+    emit={"scalar": "heaviside({0}, {at0})"},
+    jax=lambda jnp, x, *, at0: jnp.heaviside(x, at0))
 
 
 def _step(x, at0):
@@ -111,7 +118,8 @@ def _step(x, at0):
 
 
 relu = _unary("relu", lambda x: np.maximum(x, _zero(x)), lambda g, out, x: mul(g, _step(x, 0)),
-              lambda sp, x: sp.Max(0, x), real=False, doc="max(x, 0); relu'(0) = 0")
+              lambda sp, x: sp.Max(0, x), real=False, doc="max(x, 0); relu'(0) = 0",
+              scalar="maximum({0}, 0.0)", jax=lambda jnp, x: jnp.maximum(x, 0))
 abs_ = _unary("abs", np.abs, lambda g, out, x: mul(g, sign(x)), lambda sp, x: sp.Abs(x),
               real=False, doc="|x|; abs'(0) = 0")
 sign = _unary("sign", np.sign, None, lambda sp, x: sp.sign(x), real=False,
@@ -169,6 +177,7 @@ where = define_op(
            lambda g, out, c, a, b: where(c, g, 0),
            lambda g, out, c, a, b: where(c, 0, g)),
     sympy=lambda sp, c, a, b: sp.Piecewise((a, c), (b, True)), simplify=_where_simplify,
+    jax=lambda jnp, c, a, b: jnp.where(c, a, b),
     doc="where(cond, a, b): a where cond holds, else b")
 
 
@@ -189,6 +198,7 @@ cast = define_op(
     forward=lambda x, *, dtype: np.asarray(x).astype(dtype),
     bprop=(lambda g, out, x, *, dtype: cast(g, dtype=float_of(x.dtype)),),
     sympy=lambda sp, x, *, dtype: _cast_sympy(sp, x, dtype),
+    jax=lambda jnp, x, *, dtype: x.astype(dtype),
     simplify=lambda x, *, dtype: x if x.dtype == dtype else None,
     doc="x converted to another dtype")
 
@@ -207,7 +217,12 @@ cast.build = _build_cast
 
 @public
 def square(x):
-    """x * x."""
+    """x * x.
+
+    >>> import symgrad as sg
+    >>> sg.evaluate(sg.Graph(sg.square(sg.var("x"))), {"x": 3.0})[0]
+    array(9.)
+    """
     return mul(x, x)
 
 

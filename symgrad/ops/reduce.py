@@ -7,7 +7,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..ir import Node
 from ..ir.types import float_of, size_of
-from ._define import apply, const, define_op, lift
+from ._define import apply, batch_axes, const, define_op, lift
 from .arith import div, mul
 from .elementwise import less, where
 from .shape import broadcast_to, keepdims_flag, kept_shape, normalize_axes, reshape
@@ -44,12 +44,15 @@ def _sum_simplify(x, *, axis, keepdims):
 
 
 sum_op = define_op(
-    "sum", infer=_sum_infer, public=False,
+    "sum", deps="reduce", infer=_sum_infer, public=False,
     forward=lambda x, *, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+    jax=lambda jnp, x, *, axis, keepdims: jnp.sum(x, axis=axis, keepdims=keepdims),
     bprop=(lambda g, out, x, *, axis, keepdims: _spread(g, x, axis),),
     sympy=lambda sp, x, *, axis, keepdims: object_array(np.sum(x, axis=axis,
                                                                keepdims=keepdims)),
     simplify=_sum_simplify,
+    emit={"batch": lambda batch, x, *, axis, keepdims: np.sum(x, batch_axes(axis, batch),
+                                                               keepdims=keepdims)},
     doc="sum of x over axes")
 
 
@@ -95,10 +98,13 @@ def _max_sympy(sp, x, *, axis, keepdims):
 
 
 max_op = define_op(
-    "max", infer=_max_infer, public=False,
+    "max", deps="reduce", infer=_max_infer, public=False,
     forward=lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
+    jax=lambda jnp, x, *, axis, keepdims: jnp.max(x, axis=axis, keepdims=keepdims),
     bprop=(_max_rule,), sympy=_max_sympy,
     simplify=lambda x, *, axis, keepdims: x if not axis else None,
+    emit={"batch": lambda batch, x, *, axis, keepdims: np.max(x, batch_axes(axis, batch),
+                                                               keepdims=keepdims)},
     doc="max of x over axes; the gradient is split evenly among tied maxima")
 
 

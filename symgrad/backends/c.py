@@ -1,0 +1,251 @@
+"""The C backend: a scalar graph becomes one C file (only ``math.h``), compiled by the system C
+compiler into a shared library cached on disk, and called through ctypes.
+
+Supported: graphs whose nodes are float64 or bool scalars (every node's value is a ``double``;
+bools are 0.0 / 1.0) built from ops with a scalar form in C: arithmetic, comparisons, ``where``,
+the math.h functions numpy's ufuncs name, and numpy's own definitions of maximum, minimum, sign,
+heaviside and logaddexp. Anything else raises ``BackendError`` naming the op (no silent
+fallback: use ``backend="python"``). Compiled with ``FLAGS`` (``-O2``, no ``-ffast-math``, no
+contraction into FMA), so arithmetic is IEEE double exactly as numpy's. Large graphs are split
+into functions of at most ``PART`` statements, so the compiler's time and memory grow linearly.
+``batched=True`` loops over the points inside C.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import BackendError
+from ..evaluate import Schedule
+from ..evaluate.batched import batch_shape
+from ..evaluate.program import by_name
+from ..ir import Graph, Node
+from .scalar import float_literal, render, scalar_form
+
+PART = 2000
+FLAGS = ("-O2", "-std=c99", "-ffp-contract=off", "-fPIC", "-shared")
+
+_HELPERS = """\
+static double sg_maximum(double a, double b) { return (a > b || a != a) ? a : b; }
+static double sg_minimum(double a, double b) { return (a < b || a != a) ? a : b; }
+static double sg_sign(double a) { return a > 0 ? 1.0 : a < 0 ? -1.0 : a == 0 ? 0.0 : a; }
+static double sg_heaviside(double a, double at0) {
+    return a != a ? a : a == 0 ? at0 : a < 0 ? 0.0 : 1.0;
+}
+static double sg_where(double c, double a, double b) { return c != 0.0 ? a : b; }
+static double sg_logaddexp(double a, double b) {   /* numpy's npy_logaddexp */
+    if (a == b) return a + 0.693147180559945309417232121458176568;
+    double d = a - b;
+    if (d > 0) return a + log1p(exp(-d));
+    if (d <= 0) return b + log1p(exp(d));
+    return d;
+}
+"""
+# numpy function name -> C spelling (math.h or a helper above)
+_C_FUNCTIONS = {
+    **{name: name for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh",
+                               "log1p", "expm1", "log2", "log10", "exp2", "hypot", "floor",
+                               "ceil", "cbrt")},
+    "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
+    "arccosh": "acosh", "arctanh": "atanh", "arctan2": "atan2", "power": "pow",
+    "absolute": "fabs", "fabs": "fabs",
+    **{name: f"sg_{name}" for name in ("maximum", "minimum", "sign", "heaviside", "where",
+                                        "logaddexp")},
+}
+
+
+def _literal(value) -> str:
+    return float_literal(value, "NAN", "INFINITY")
+
+
+class _Source:
+    """The C source of a scalar schedule; raises BackendError for what C cannot express."""
+
+    def __init__(self, schedule: Schedule):
+        self.schedule = schedule
+        nodes, slot = schedule.nodes, schedule.slot
+        self.literals: dict = {}
+        self.code: dict = {}
+        input_slots = {k for _n, _v, k in schedule.inputs}
+        for k, node in enumerate(nodes):
+            if node.shape != () or node.dtype not in ("float64", "bool"):
+                raise BackendError(
+                    f"the C backend compiles float64 scalar graphs; node %{k} ({node.op.name}) "
+                    f"has shape {node.shape} and dtype {node.dtype}. Use backend='python' or "
+                    f"'numpy' for this graph")
+            if node.is_const:
+                self.literals[k] = _literal(node.value.item())
+            elif node.is_input:
+                if node.dtype != "float64" or k not in input_slots:
+                    raise BackendError(f"the C backend takes float64 inputs; {node.name!r} is "
+                                       f"{node.dtype}")
+            else:
+                form = scalar_form(node.op)
+                args = [self.literals.get(slot[p], f"v{slot[p]}") for p in node.inputs]
+                code = None if form is None else render(form, _C_FUNCTIONS, args,
+                                                        dict(node.params), _literal)
+                if code is None:
+                    raise BackendError(f"the C backend has no form for op {node.op.name!r} "
+                                       f"(node %{k}); use backend='python' or 'numpy', which "
+                                       f"run every op")
+                self.code[k] = code
+
+    def text(self) -> str:
+        schedule, nodes = self.schedule, self.schedule.nodes
+        order = sorted(self.code)
+        parts = [order[i:i + PART] for i in range(0, len(order), PART)]
+        part_of = {k: i for i, part in enumerate(parts) for k in part}
+        for _name, _node, k in schedule.inputs:
+            if k is not None:
+                part_of[k] = -1                     # inputs live in in[]
+        crossing: dict = {}
+        for k in order:
+            for p in nodes[k].inputs:
+                q = schedule.slot[p]
+                if q not in self.literals and part_of[q] not in (-1, part_of[k]):
+                    crossing.setdefault(q, len(crossing))
+        for k in schedule.output_slots:
+            if k in self.code:
+                crossing.setdefault(k, len(crossing))
+        inputs = {k: i for i, (_n, _v, k) in enumerate(schedule.inputs) if k is not None}
+        lines = [f"/* generated by symgrad: {len(nodes)} nodes, inputs "
+                 f"{', '.join(v.name for v in schedule.graph.inputs) or '(none)'}, "
+                 f"{len(schedule.output_slots)} outputs */", "#include <math.h>", "",
+                 _HELPERS]
+        for index, part in enumerate(parts):
+            lines.append(f"static void sg_part{index}(const double *in, double *w) {{")
+            reads = sorted({q for k in part for q in map(schedule.slot.get, nodes[k].inputs)
+                            if q not in self.literals and part_of[q] != index})
+            for q in reads:
+                source = f"in[{inputs[q]}]" if q in inputs else f"w[{crossing[q]}]"
+                lines.append(f"    const double v{q} = {source};")
+            for k in part:
+                lines.append(f"    const double v{k} = {self.code[k]};")
+                if k in crossing:
+                    lines.append(f"    w[{crossing[k]}] = v{k};")
+            lines += ["}", ""]
+        self.n_work = max(1, len(crossing))
+        lines.append("void sg_eval(const double *in, double *out, double *w) {")
+        lines += [f"    sg_part{index}(in, w);" for index in range(len(parts))]
+        for i, k in enumerate(schedule.output_slots):
+            value = (self.literals[k] if k in self.literals else f"in[{inputs[k]}]"
+                     if k in inputs else f"w[{crossing[k]}]")
+            lines.append(f"    out[{i}] = {value};")
+        lines += ["}", "",
+                  "void sg_eval_batch(long n, const double *in, double *out, double *w) {",
+                  f"    for (long i = 0; i < n; i++) sg_eval(in + i * {len(schedule.inputs)}, "
+                  f"out + i * {len(schedule.output_slots)}, w);",
+                  "}", ""]
+        return "\n".join(lines)
+
+
+def to_c(graph: Graph) -> str:
+    """The generated C source of a scalar graph: ``void sg_eval(const double *in, double *out,
+    double *w)`` (inputs in ``graph.inputs`` order, outputs in order, ``w`` a work array) and
+    ``sg_eval_batch(n, in, out, w)`` over n points; it needs only ``math.h``.
+
+    >>> import symgrad as sg
+    >>> x = sg.var("x")
+    >>> print(sg.to_c(sg.Graph(x * x + 1)).splitlines()[0])
+    /* generated by symgrad: 4 nodes, inputs x, 1 outputs */
+    """
+    if isinstance(graph, Node):
+        graph = Graph(graph)
+    return _Source(Schedule(graph)).text()
+
+
+def compiler() -> str:
+    """The system C compiler (``$CC``, else ``cc`` or ``gcc`` on PATH), or BackendError."""
+    for name in (os.environ.get("CC"), "cc", "gcc"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    raise BackendError("the C backend needs a C compiler: none of $CC, cc, gcc is on PATH. "
+                       "Install one (e.g. `apt-get install gcc`) or use backend='python'")
+
+
+def cache_dir() -> Path:
+    """Where compiled libraries are kept: ``$SYMGRAD_CACHE``, else ``~/.cache/symgrad``."""
+    return Path(os.environ.get("SYMGRAD_CACHE") or Path.home() / ".cache" / "symgrad")
+
+
+def build(source: str) -> Path:
+    """The shared library of ``source``, compiled once and cached by a hash of source, compiler
+    and flags."""
+    cc = compiler()
+    key = hashlib.sha256("\0".join((source, cc, *FLAGS)).encode()).hexdigest()[:32]
+    folder = cache_dir()
+    library = folder / f"sg_{key}.so"
+    if library.exists():
+        return library
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        c_file, so_file = Path(tmp) / "graph.c", Path(tmp) / "graph.so"
+        c_file.write_text(source)
+        done = subprocess.run([cc, *FLAGS, str(c_file), "-o", str(so_file), "-lm"],
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise BackendError(f"the C compiler {cc} failed on the generated source:\n"
+                               f"{done.stderr[-2000:]}")
+        os.replace(so_file, library)
+    return library
+
+
+class CProgram:
+    """A graph compiled to C; calling it evaluates the graph (see ``sg.compile``)."""
+
+    backend = "c"
+
+    def __init__(self, schedule: Schedule, batched: bool = False):
+        self.schedule, self.graph, self.batched = schedule, schedule.graph, batched
+        generated = _Source(schedule)
+        self.source = generated.text()
+        self.library = build(self.source)
+        lib = ctypes.CDLL(str(self.library))
+        self._eval, self._batch = lib.sg_eval, lib.sg_eval_batch
+        self._eval.argtypes = [ctypes.c_void_p] * 3
+        self._batch.argtypes = [ctypes.c_long] + [ctypes.c_void_p] * 3
+        self._eval.restype = self._batch.restype = None
+        self._lib = lib
+        self._n_in, self._n_out = len(schedule.inputs), len(schedule.output_slots)
+        self._n_work = generated.n_work
+        self._dtypes = [np.dtype(o.dtype) for o in schedule.graph.outputs]
+        self._lock = threading.Lock()
+        self._in, self._out = np.zeros(max(1, self._n_in)), np.zeros(max(1, self._n_out))
+        self._work = np.zeros(self._n_work)
+        self._addresses = tuple(a.ctypes.data for a in (self._in, self._out, self._work))
+
+    def __call__(self, inputs=None, /, **named) -> list:
+        if inputs is not None:
+            named = {**by_name(inputs), **named}
+        return self.run(named)
+
+    def run(self, values: dict) -> list:
+        arrays = self.schedule.load(values, batch=self.batched)
+        if self.batched:
+            return self._run_batch(arrays)
+        with self._lock:
+            self._in[:self._n_in] = arrays
+            self._eval(*self._addresses)
+            out = self._out.tolist()
+        return [np.array(v, dtype=d) for v, d in zip(out, self._dtypes)]
+
+    def _run_batch(self, arrays: list) -> list:
+        batch = batch_shape(self.schedule.inputs, arrays)
+        n = int(np.prod(batch, dtype=np.int64))
+        points = np.empty((n, max(1, self._n_in)))
+        for i, array in enumerate(arrays):
+            points[:, i] = array.reshape(n)
+        out = np.empty((n, max(1, self._n_out)))
+        work = np.empty(self._n_work)
+        self._batch(n, points.ctypes.data, out.ctypes.data, work.ctypes.data)
+        return [np.ascontiguousarray(out[:, j].reshape(batch), dtype=d)
+                for j, d in enumerate(self._dtypes)]
