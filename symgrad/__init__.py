@@ -5,8 +5,8 @@ derivative nodes (Algorithms 5 and 6 of the seeds) and returns a graph B; ``eval
 graph on numpy inputs; graphs export to sympy, networkx, DOT and readable text.
 """
 
-from .errors import (BackendError, GradientError, InputError, ParseError, ShapeError,
-                     SymgradError)
+from .errors import (BackendError, GradientCheckError, GradientError, InputError, ParseError,
+                     ShapeError, SymgradError)
 from .ir import Graph, Node
 from .ir import REGISTRY as _REGISTRY
 from . import ops as _ops  # noqa: F401 (registers every op and public function)
@@ -18,6 +18,7 @@ from .backends import compile, to_c, to_jax, to_python
 from .export import draw, render, to_dot, to_sympy
 from .frontends import from_sympy, parse
 from . import linalg  # noqa: E402  (the sg.linalg namespace)
+from .testing import check_grads
 
 __version__ = "0.1.0"
 
@@ -25,10 +26,11 @@ globals().update(_REGISTRY.functions)   # sg.<name> for every public function in
 
 __all__ = [
     "SymgradError", "ParseError", "ShapeError", "GradientError", "InputError", "BackendError",
+    "GradientCheckError",
     "Graph", "Node",
     "gradients", "jacobian", "hessian", "jvp", "hvp", "sparsity", "explain", "optimize",
     "evaluate", "compile", "to_python", "to_c", "to_jax",
-    "parse", "from_sympy", "to_sympy", "to_dot", "draw", "render", "linalg",
+    "parse", "from_sympy", "to_sympy", "to_dot", "draw", "render", "linalg", "check_grads",
     *sorted(_REGISTRY.functions),
 ]
 

@@ -71,3 +71,7 @@ class InputError(SymgradError, ValueError):
 class BackendError(SymgradError, RuntimeError):
     """A compiler backend that cannot run here (no C compiler, an op it cannot express); the
     message says how to fix it."""
+
+
+class GradientCheckError(SymgradError, AssertionError):
+    """``check_grads`` found a derivative that disagrees with finite differences."""

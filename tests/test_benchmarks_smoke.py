@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks import bench_build, bench_w2, bench_w3, bench_w4, bench_w5, harness
+from benchmarks import bench_build, bench_intern, bench_w2, bench_w3, bench_w4, bench_w5, harness
 from benchmarks import workloads as wl
 
 TOL = 1e-8
@@ -123,3 +123,7 @@ def test_harness_helpers():
     assert harness.call_with_timeout(sum, ([1, 2],), 10.0) == 3
     with pytest.raises(ValueError):
         harness.max_errors([1.0], [1.0, 2.0])
+
+
+def test_bench_intern_measures_a_positive_cost():
+    assert 0 < bench_intern.run(nodes=2000, rounds=1) < 1e4

@@ -97,7 +97,9 @@ def build_grad(z: Node, seed: Node, targets: Sequence[Node], observer=None,
             G_i = rule(D, C, *C.inputs, **dict(C.params)) if C.params else rule(D, C, *C.inputs)
             if G_i is None:
                 continue
-            G_i, mask = nan_safe(G_i, D, masks.get(C, ()) if C.op.elementwise else ())
+            mask = masks.get(C, ()) if masks and C.op.elementwise else ()
+            if mask or G_i.op is where:               # NaN-safe where (see nan_safe)
+                G_i, mask = nan_safe(G_i, D, mask)
             fitted = fit_to(G_i, V)
             if fitted.shape != G_i.shape:             # summed over broadcast axes: no mask
                 mask = ()
@@ -111,12 +113,16 @@ def build_grad(z: Node, seed: Node, targets: Sequence[Node], observer=None,
             for term in terms[1:]:                    # G <- sum_i G^(i)
                 grad = add(grad, term)
             grad_table[V] = grad
-            shared = tuple(m for m in term_masks[0] if all(m in t for t in term_masks[1:]))
-            if shared:
-                masks[V] = shared
+            if term_masks[0]:                         # the masks every term carries
+                shared = tuple(m for m in term_masks[0] if all(m in t for t in term_masks))
+                if shared:
+                    masks[V] = shared
             if observer is not None:
                 observer.stored(V, grad)
     return grad_table
+
+
+MAX_MASKS = 4    # where-conditions remembered per gradient (the innermost ones)
 
 
 def nan_safe(contribution: Node, D: Node, mask: tuple) -> tuple:
@@ -129,7 +135,9 @@ def nan_safe(contribution: Node, D: Node, mask: tuple) -> tuple:
     of the rule's ``0 * inf = NaN`` in the branch that is not selected (``sqrt(x)``'s bprop at
     x = -1, ``log(x)``'s at 0); the result carries the masks on (if no broadcast axis is summed
     away). Each such ``where`` is an ordinary node, so higher derivatives are NaN-safe the same
-    way. ``mask`` holds the masks of D, ``()`` if D's op is not elementwise.
+    way. ``mask`` holds the masks of D, ``()`` if D's op is not elementwise. Only the
+    ``MAX_MASKS`` innermost conditions are kept, so that a chain of n nested ``where`` adds
+    O(n) nodes, not O(n^2).
     """
     own = zero_where(contribution)
     if own is None or contribution.inputs[1 if own[1] else 2] is not D:
@@ -137,7 +145,7 @@ def nan_safe(contribution: Node, D: Node, mask: tuple) -> tuple:
             contribution = where(cond, contribution, 0) if keep else where(cond, 0, contribution)
     if own is not None and own not in mask:
         mask = mask + (own,)
-    return contribution, mask
+    return contribution, mask[-MAX_MASKS:]
 
 
 def zero_where(node: Node):
@@ -240,6 +248,11 @@ def resolve_wrt(graph: Graph, wrt) -> list:
     """Nodes for the entries of ``wrt`` (nodes, or names of the graph's inputs)."""
     if isinstance(wrt, (str, Node)):
         wrt = [wrt]
+    try:
+        wrt = list(wrt)
+    except TypeError:
+        raise GradientError(f"gradients: wrt must be an input name, a node, or a list of them, "
+                            f"got {type(wrt).__name__} ({wrt!r})") from None
     by_name = {v.name: v for v in graph.inputs}
     targets = []
     for w in wrt:

@@ -57,6 +57,8 @@ def relocated(exc: Exception, source: Source, line: int, column: int, what: str)
     """
     if isinstance(exc, ParseError):
         return exc
+    if type(exc) is SymgradError:   # a builder's generic complaint about the text's arguments
+        return source.error(str(exc), line, column)
     if isinstance(exc, SymgradError):
         message = source.locate(str(exc), line, column)
         try:

@@ -6,7 +6,7 @@ import difflib
 import math
 from typing import Mapping
 
-from ..errors import ParseError
+from ..errors import ParseError, ShapeError
 from ..ir import REGISTRY, Graph, Node
 from ..ops import const, var
 from ..ops.linalg import NAMESPACE as LINALG
@@ -43,6 +43,11 @@ def parse(text: str, shapes: Mapping | None = None, dtypes: Mapping | None = Non
     """
     if not isinstance(text, str):
         raise ParseError(f"parse expects the text as a str, got {type(text).__name__}")
+    for what, given in (("shapes", shapes), ("dtypes", dtypes)):
+        if given is not None and not isinstance(given, Mapping):
+            raise ShapeError(f"parse: {what} must be a mapping from input names to "
+                             f"{what[:-1]}s, e.g. {{'x': {(3,) if what == 'shapes' else 'float32'!r}}}, "
+                             f"got {type(given).__name__}")
     return _Parser(text, dict(shapes or {}), dict(dtypes or {})).run()
 
 

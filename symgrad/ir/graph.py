@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+import numpy as np
+
 from ..errors import InputError, ShapeError, SymgradError
 from .node import Node
 from .printing import format_graph, node_label
@@ -29,7 +31,12 @@ class Graph:
 
     def __init__(self, outputs, inputs: Sequence | None = None, *,
                  _forward: "Graph | None" = None):
-        outputs = (outputs,) if isinstance(outputs, Node) else tuple(outputs)
+        try:
+            outputs = (outputs,) if isinstance(outputs, Node) else tuple(outputs)
+        except TypeError:
+            raise SymgradError(f"Graph outputs must be a node or a list of nodes, got "
+                               f"{type(outputs).__name__} ({outputs!r}); wrap numbers with "
+                               f"sg.const") from None
         if not outputs:
             raise SymgradError("Graph needs at least one output node")
         for out in outputs:
@@ -52,6 +59,10 @@ class Graph:
 
     def __getitem__(self, i: int) -> "Graph":
         """The graph of output ``i`` alone (same nodes and inputs, one output)."""
+        count = len(self.outputs)
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not -count <= i < count:
+            raise SymgradError(f"G[i] selects one of the graph's {count} output(s) by an int "
+                               f"index in {-count}..{count - 1}, got {i!r}")
         return Graph(self.outputs[i], self.inputs)
 
     def __iter__(self):
@@ -125,6 +136,11 @@ def _check_inputs(nodes) -> list:
 def _resolve_inputs(inputs, used) -> tuple:
     if isinstance(inputs, (Node, str)):
         inputs = (inputs,)
+    try:
+        inputs = tuple(inputs)
+    except TypeError:
+        raise InputError(f"Graph inputs must be a list of input nodes or names, got "
+                         f"{type(inputs).__name__} ({inputs!r})") from None
     by_name = {v.name: v for v in used}
     resolved = []
     for item in inputs:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import sys
+import threading
 
 import numpy as np
 
@@ -14,9 +15,15 @@ from .opdef import REGISTRY, OpDef
 # Structural interning: one live Node per (op, params, inputs). Inputs hash by identity, so
 # the key is built in O(arity) with no recursion, and equal subexpressions share one node.
 # A plain dict (a WeakValueDictionary costs ~40% of node creation); nodes nobody else holds
-# are dropped by ``_collect`` whenever the table has doubled, so memory follows live graphs.
+# are dropped by ``_collect`` whenever the table has doubled, so memory follows live graphs,
+# whatever the settings of Python's cycle collector (nodes are reclaimed by reference count).
+# Thread safety: inserts and collections hold ``_LOCK``; lookups need no lock (see
+# ``_collect``), so two threads building the same node get one node, and a collection never
+# drops a node that another thread has just looked up.
 _TABLE: dict = {}
-_COLLECT_AT = [1 << 16]
+_COLLECT_MIN = 1 << 16           # the table is never collected below this size
+_COLLECT_AT = [_COLLECT_MIN]
+_LOCK = threading.Lock()
 
 
 class ConstValue:
@@ -167,33 +174,46 @@ def intern(op: OpDef, inputs: tuple, params: tuple = ()) -> Node:
     """The node ``op(*inputs, **dict(params))``: the existing one if built before, else a new one
     whose shape and dtype come from ``op.infer`` (which raises ShapeError on a mismatch)."""
     key = (op, params, inputs)
-    node = _TABLE.get(key)
-    if node is None:
-        shape, dtype = op.infer(*inputs, **dict(params)) if params else op.infer(*inputs)
-        node = object.__new__(_Unfrozen)  # filled through the mutable twin, then frozen
-        node.op, node.inputs, node.params, node.shape, node.dtype = op, inputs, params, shape, dtype
-        node.__class__ = Node
-        _TABLE[key] = node
-        if len(_TABLE) > _COLLECT_AT[0] and gc.isenabled():  # not while a build pauses gc
+    node = _TABLE.get(key)           # no lock needed: see _collect
+    if node is not None:
+        return node
+    shape, dtype = op.infer(*inputs, **dict(params)) if params else op.infer(*inputs)
+    new = object.__new__(_Unfrozen)  # filled through the mutable twin, then frozen
+    new.op, new.inputs, new.params, new.shape, new.dtype = op, inputs, params, shape, dtype
+    new.__class__ = Node
+    with _LOCK:
+        node = _TABLE.setdefault(key, new)   # another thread may have made it meanwhile
+        if len(_TABLE) > _COLLECT_AT[0]:
             _collect()
     return node
 
 
 def _collect() -> None:
-    """Drop the table's nodes that nothing outside it references.
+    """Drop the table's nodes that nothing outside it references (the caller holds ``_LOCK``).
 
     Keys are visited newest first, so a dead consumer is removed before its inputs are checked
-    and a whole dead subgraph goes in one pass. A node held only by the table has reference
-    count 3 here: the table, the local name, and getrefcount's argument.
+    and a whole dead subgraph goes in one pass. A node that looks unreferenced (count 3: the
+    table, the local name, getrefcount's argument) is taken out of the table and counted again
+    (now 2 if dead); if another thread looked it up meanwhile, that thread's reference shows and
+    the node goes back. So a lock-free lookup either holds the node (which keeps it) or misses
+    it and waits on ``_LOCK`` in ``intern``, then finds it again or, if it was dead, makes the
+    only one.
     """
     keys = list(_TABLE)
     while keys:
         key = keys.pop()  # popped, so a dropped key no longer holds its inputs alive
         node = _TABLE[key]
         if sys.getrefcount(node) <= 3:
-            del _TABLE[key]
+            del node
+            node = _TABLE.pop(key)
+            if sys.getrefcount(node) > 2:
+                _TABLE[key] = node     # looked up by another thread meanwhile: still live
         del node, key
-    _COLLECT_AT[0] = max(1 << 16, 2 * len(_TABLE))
+    _COLLECT_AT[0] = max(_COLLECT_MIN, 2 * len(_TABLE))
+
+
+_PAUSE_LOCK = threading.Lock()
+_PAUSES = {"count": 0, "was_enabled": False}   # builds now pausing the collector, its state
 
 
 @contextlib.contextmanager
@@ -202,12 +222,19 @@ def paused_gc():
 
     Building allocates many small acyclic objects (nodes are immutable, so they cannot form
     cycles); left on, the collector re-scans every live node several times per call, which
-    measured as ~45% of ``gradients()`` on a 10^5-node graph.
+    measured as ~45% of ``gradients()`` on a 10^5-node graph. The pause is counted across
+    threads: the collector comes back on (if it was on) when the last concurrent build ends.
+    Nodes do not depend on it: the table is collected by reference count (``_collect``).
     """
-    enabled = gc.isenabled()
-    gc.disable()
+    with _PAUSE_LOCK:
+        if _PAUSES["count"] == 0:
+            _PAUSES["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _PAUSES["count"] += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _PAUSE_LOCK:
+            _PAUSES["count"] -= 1
+            if _PAUSES["count"] == 0 and _PAUSES["was_enabled"]:
+                gc.enable()

@@ -24,17 +24,35 @@ def check_dtype(dtype, allowed=DTYPES) -> str:
     return name
 
 
+MAX_ELEMENTS = 1 << 31
+"""The most elements a node may have (16 GiB of float64): larger shapes, such as
+``broadcast_to(x, (10**6, 10**6))``, raise ShapeError when built, before anything is allocated."""
+
+
 def check_shape(shape) -> tuple:
-    """Normalise a shape spec (int or sequence of non-negative ints) to a tuple of ints."""
-    if isinstance(shape, (int, np.integer)):
+    """Normalise a shape spec (an int, or a tuple or list of ints >= 0) to a tuple of ints; no
+    other value is coerced (2.5, "12" and True are errors), and at most MAX_ELEMENTS elements."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, (bool, np.bool_)):
         shape = (shape,)
-    try:
-        dims = tuple(int(d) for d in shape)
-    except (TypeError, ValueError):
-        raise ShapeError(f"shape {shape!r} is not a tuple of integers") from None
-    if any(d < 0 for d in dims) or any(isinstance(d, bool) for d in shape):
-        raise ShapeError(f"shape {shape!r} has a negative or boolean dimension")
+    if not isinstance(shape, (tuple, list)):
+        raise ShapeError(f"shape {shape!r} is not a tuple of integers")
+    for d in shape:
+        if isinstance(d, (bool, np.bool_)) or not isinstance(d, (int, np.integer)):
+            raise ShapeError(f"shape {shape!r} is not a tuple of integers (dimension {d!r})")
+        if d < 0:
+            raise ShapeError(f"shape {shape!r} has a negative dimension")
+    dims = tuple(int(d) for d in shape)
+    check_size(dims)
     return dims
+
+
+def check_size(shape: tuple, opname: str = "shape") -> tuple:
+    """``shape`` itself, or ShapeError if it has more than MAX_ELEMENTS elements."""
+    if size_of(shape) > MAX_ELEMENTS:
+        raise ShapeError(f"{opname}: a result of shape {shape} would have {size_of(shape):,} "
+                         f"elements, more than symgrad's limit of {MAX_ELEMENTS:,} "
+                         f"(symgrad.ir.types.MAX_ELEMENTS)")
+    return shape
 
 
 def is_float(dtype: str) -> bool:
@@ -71,7 +89,7 @@ def broadcast_shapes(opname: str, *shapes: tuple) -> tuple:
                                      f"(numpy broadcasting rules)")
                 dim = d
         out.append(dim)
-    return tuple(out)
+    return check_size(tuple(out), opname)
 
 
 def size_of(shape: tuple) -> int:

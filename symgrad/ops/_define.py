@@ -72,7 +72,8 @@ def const(value, dtype: str | None = None) -> Node:
     kind = array.dtype.kind
     if kind not in "biuf":
         raise ShapeError(f"const: value {value!r} is not numeric (dtype {array.dtype}); pass "
-                         f"numbers or an array of numbers (Python ints within int64)")
+                         f"numbers or an array of numbers (Python ints within int64); to make "
+                         f"an array of nodes, use sg.stack or sg.concatenate")
     if dtype is None:
         if kind == "b":
             dtype = "bool"
@@ -124,7 +125,7 @@ def apply(op: OpDef, args: tuple, params: dict | None = None) -> Node:
         if type(a) is not Node:
             nodes = [a.dtype for a in args if isinstance(a, Node)]
             like = promote(*nodes) if nodes else None
-            args = tuple(lift(a, like) for a in args)
+            args = tuple(a if type(a) is Node else lift(a, like) for a in args)
             break
     if type(op.bprop) is tuple and len(args) != len(op.bprop):
         raise SymgradError(f"{op.name} takes {len(op.bprop)} argument(s), got {len(args)}")

@@ -17,7 +17,7 @@ from ._define import apply, batch_axes, define_op, lift
 from .arith import div, mul, sub
 from .elementwise import exp
 from .reduce import object_array, sum_
-from .shape import kept_shape, normalize_axes, reshape
+from .shape import keepdims_flag, kept_shape, normalize_axes, reshape
 
 
 def _exp_shifted(x, axis):
@@ -196,7 +196,8 @@ def logsumexp(x, axis=None, keepdims: bool = False) -> Node:
     """
     x = lift(x, None)
     axes = normalize_axes(axis, x.ndim, "logsumexp")
-    return apply(logsumexp_op, (x,), {"axis": axes, "keepdims": bool(keepdims)})
+    flag = keepdims_flag(keepdims, "logsumexp")
+    return apply(logsumexp_op, (x,), {"axis": axes, "keepdims": flag})
 
 
 # -- cross-entropy ------------------------------------------------------------------------------

@@ -24,7 +24,12 @@ def _unary(name, forward, rule, sympy, real=True, doc="", scalar=None, jax=None)
 
 
 def _sigmoid(x):
-    return np.exp(-np.logaddexp(0, -x))   # never overflows, exact in both tails
+    return np.exp(-np.logaddexp(_zero(x), -x))   # never overflows, exact in both tails
+
+
+def _zero(x):
+    """A 0 of x's dtype: numpy 1.x would promote a 0-d x with a Python 0 by value."""
+    return np.zeros((), dtype=np.asarray(x).dtype)
 
 
 def _nonzero(x):
@@ -66,7 +71,7 @@ sigmoid = _unary("sigmoid", _sigmoid, lambda g, out, x: mul(g, mul(out, sub(1, o
                  lambda sp, x: 1 / (1 + sp.exp(-x)), doc="1 / (1 + exp(-x)), overflow-free",
                  scalar="exp(-logaddexp(0.0, -{0}))",
                  jax=lambda jnp, x: jnp.exp(-jnp.logaddexp(0, -x)))
-softplus = _unary("softplus", lambda x: np.logaddexp(0, x),
+softplus = _unary("softplus", lambda x: np.logaddexp(_zero(x), x),
                   lambda g, out, x: mul(g, sigmoid(x)),
                   lambda sp, x: sp.log(1 + sp.exp(x)), doc="log(1 + exp(x)), overflow-free",
                   scalar="logaddexp(0.0, {0})", jax=lambda jnp, x: jnp.logaddexp(0, x))
@@ -80,7 +85,7 @@ def _heaviside(x, at0):
     # np.heaviside's result, about 10x faster (np.heaviside is not vectorised): a mask cast
     x = np.asarray(x)
     if x.ndim == 0:
-        return np.heaviside(x, at0)
+        return np.heaviside(x, np.asarray(at0, dtype=x.dtype))
     out = np.greater(x, 0).astype(x.dtype if x.dtype.kind == "f" else np.float64)
     if at0 != 0:
         out[x == 0] = at0
@@ -112,7 +117,7 @@ def _step(x, at0):
     return heaviside(x, at0=float(at0))
 
 
-relu = _unary("relu", lambda x: np.maximum(x, 0), lambda g, out, x: mul(g, _step(x, 0)),
+relu = _unary("relu", lambda x: np.maximum(x, _zero(x)), lambda g, out, x: mul(g, _step(x, 0)),
               lambda sp, x: sp.Max(0, x), real=False, doc="max(x, 0); relu'(0) = 0",
               scalar="maximum({0}, 0.0)", jax=lambda jnp, x: jnp.maximum(x, 0))
 abs_ = _unary("abs", np.abs, lambda g, out, x: mul(g, sign(x)), lambda sp, x: sp.Abs(x),
@@ -156,6 +161,8 @@ def _where_infer(cond, a, b):
 
 
 def _where_simplify(cond, a, b):
+    if cond.dtype != "bool":
+        return None                                   # the type rule rejects it
     if a is b and same_type(a, cond):
         return a
     if cond.op is CONST and cond.dtype == "bool" and cond.params[0][1].uniform is not None:

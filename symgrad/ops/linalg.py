@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import InputError, ShapeError
 from ..ir import Node
-from ..ir.types import broadcast_shapes, float_of, promote
+from ..ir.types import broadcast_shapes, check_size, float_of, promote
 from ._define import apply, batch_align, const, define_op, lift
 from .arith import add, mul, neg
 from .reduce import object_array
@@ -41,7 +41,7 @@ def _matmul_infer(a, b):
                          f"{inner_b} differ")
     rows = a.shape[-2:-1]            # () for a vector a
     cols = b.shape[-1:] if b.ndim >= 2 else ()
-    return _batch_shape(a, b) + rows + cols, promote(a.dtype, b.dtype)
+    return check_size(_batch_shape(a, b) + rows + cols, "matmul"), promote(a.dtype, b.dtype)
 
 
 def _as_matrix_grad(g: Node, a: Node, b: Node) -> Node:

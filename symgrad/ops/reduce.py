@@ -10,7 +10,7 @@ from ..ir.types import float_of, size_of
 from ._define import apply, batch_axes, const, define_op, lift
 from .arith import div, mul
 from .elementwise import less, where
-from .shape import broadcast_to, kept_shape, normalize_axes, reshape
+from .shape import broadcast_to, keepdims_flag, kept_shape, normalize_axes, reshape
 
 
 def object_array(value) -> np.ndarray:
@@ -66,7 +66,7 @@ def sum_(x, axis=None, keepdims: bool = False) -> Node:
     """
     x = lift(x, None)
     axes = normalize_axes(axis, x.ndim, "sum")
-    return apply(sum_op, (x,), {"axis": axes, "keepdims": bool(keepdims)})
+    return apply(sum_op, (x,), {"axis": axes, "keepdims": keepdims_flag(keepdims, "sum")})
 
 
 # -- max ----------------------------------------------------------------------------------------
@@ -118,7 +118,7 @@ def max_(x, axis=None, keepdims: bool = False) -> Node:
     """
     x = lift(x, None)
     axes = normalize_axes(axis, x.ndim, "max")
-    return apply(max_op, (x,), {"axis": axes, "keepdims": bool(keepdims)})
+    return apply(max_op, (x,), {"axis": axes, "keepdims": keepdims_flag(keepdims, "max")})
 
 
 # -- mean ---------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import ShapeError
-from ..ir.types import broadcast_shapes, check_shape, promote, size_of
+from ..ir.types import broadcast_shapes, check_shape, check_size, promote, size_of
 from ..ir import REGISTRY, Node
 from ._define import apply, batch_align, batch_axes, const, define_op, lift
 
@@ -103,7 +103,13 @@ def reshape(x, shape) -> Node:
     (2, 3)
     """
     x = lift(x, None)
-    shape = tuple(shape) if not isinstance(shape, int) else (shape,)
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, (bool, np.bool_)):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)) or any(
+            isinstance(d, (bool, np.bool_)) or not isinstance(d, (int, np.integer)) for d in shape):
+        raise ShapeError(f"reshape: shape must be a tuple of integers (one may be -1), got "
+                         f"{shape!r}")
+    shape = tuple(int(d) for d in shape)
     if sum(1 for d in shape if d == -1) > 1:
         raise ShapeError(f"reshape: at most one dimension may be -1, got {shape}")
     if -1 in shape:
@@ -132,7 +138,7 @@ def _concatenate_infer(*xs, axis):
                              f"{axis}")
     shape = list(first.shape)
     shape[axis] = sum(x.shape[axis] for x in xs)
-    return tuple(shape), promote_all(xs)
+    return check_size(tuple(shape), "concatenate"), promote_all(xs)
 
 
 def promote_all(xs):
@@ -260,6 +266,14 @@ def normalize_axes(axis, ndim: int, opname: str) -> tuple:
     if len(set(axes)) != len(axes):
         raise ShapeError(f"{opname}: axis {axis!r} repeats an axis")
     return tuple(sorted(axes))
+
+
+def keepdims_flag(keepdims, opname: str) -> bool:
+    """``keepdims`` as a bool; ShapeError unless it is True or False (or 0 / 1)."""
+    if isinstance(keepdims, (bool, np.bool_)) or (isinstance(keepdims, (int, np.integer))
+                                                  and keepdims in (0, 1)):
+        return bool(keepdims)
+    raise ShapeError(f"{opname}: keepdims must be True or False, got {keepdims!r}")
 
 
 def kept_shape(shape: tuple, axes: tuple) -> tuple:

@@ -164,3 +164,15 @@ def test_overflowing_float32_constants_are_inf_silently():
     G = sg.parse("f * 1e300 - 1e39", dtypes={"f": "float32"})
     assert float(sg.evaluate(G, {"f": -1.0})[0]) == -np.inf
     assert float(sg.const(np.float64(1e300), "float32").value) == np.inf
+
+
+def test_nested_wheres_cost_linear_graph_size():
+    sizes = []
+    for n in (50, 100):
+        h = x
+        for _ in range(n):
+            h = sg.where(h > -5.0, sg.sin(h) + 0.1, 0)
+        sizes.append(len(sg.gradients(h, ["x"])))
+    assert sizes[1] < 2.2 * sizes[0]                      # not 4x: masks are capped
+    assert grad(h, ["x"], {"x": 0.3}) == [pytest.approx(float(
+        numeric_gradient(sg.Graph(h), {"x": 0.3}, "x")), rel=1e-6)]

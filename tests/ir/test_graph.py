@@ -57,7 +57,7 @@ def test_len_and_indexing():
     assert G1.outputs == (g,) and G1.inputs == G.inputs      # same inputs, one output
     assert set(G1.nodes) <= set(G.nodes)
     assert G[-1].outputs == (g,)
-    with pytest.raises(IndexError):
+    with pytest.raises(sg.SymgradError, match="int index in -2..1"):
         G[2]
     with pytest.raises(TypeError):
         iter(G)

@@ -105,3 +105,49 @@ def test_gradients_of_mixed_dtypes_keep_the_input_dtype():
     (g,) = sg.evaluate(sg.gradients(f, ["x"]), {"x": [1.0, -1.0]})
     assert g.dtype == np.float32
     np.testing.assert_array_equal(g, [3.0, 3.0])
+
+
+def _all_nodes_keep_their_types(outputs, values):
+    """Evaluate every node of the graph of ``outputs`` and of its first and second derivative
+    graphs; each value has its node's declared dtype and shape."""
+    G = sg.Graph(outputs)
+    graphs = [G]
+    floats = [v.name for v in G.inputs if v.dtype.startswith("float")]
+    scalar = sg.sum(outputs[0]) if outputs[0].shape else outputs[0]
+    B = sg.gradients(scalar, floats)
+    graphs.append(B)
+    graphs.append(sg.gradients(sg.sum(B.outputs[0]), floats))
+    for graph in graphs:
+        nodes = [n for n in graph.nodes if not n.is_input]
+        names = {v.name for v in sg.Graph(nodes).inputs}
+        got = sg.evaluate(sg.Graph(nodes), {k: v for k, v in values.items() if k in names})
+        for node, value in zip(nodes, got):
+            assert value.dtype == np.dtype(node.dtype), (node, value.dtype)
+            assert value.shape == node.shape, (node, value.shape)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_every_node_of_mixed_graphs_and_their_derivatives_keeps_its_type(dtype):
+    X = sg.var("X", shape=(2, 3), dtype=dtype)
+    w = sg.var("w", shape=(3,), dtype=dtype)
+    k = sg.var("k", shape=(3,), dtype="int64")
+    labels = sg.var("labels", shape=(2,), dtype="int64")
+    mask = sg.greater(X, 0)
+    logits = X @ sg.stack([w, w * 2.0, sg.exp(w) / (1 + k)], axis=1) + sg.sum(mask, axis=1,
+                                                                            keepdims=True)
+    parts = [
+        sg.cross_entropy(logits, labels),
+        sg.sum(sg.log_softmax(X * k) * 0.5) + sg.logsumexp(sg.where(mask, X, -1.0)),
+        sg.mean(sg.maximum(X, k) ** 2 + sg.minimum(X, 0.5) * np.float64(0.1)),
+        sg.max(sg.concatenate([X, sg.reshape(k, (1, 3)) * 1.0]), axis=0)[1],
+        sg.sum(sg.relu(X.T)[::-1] * sg.abs(w - 1)[:, None]) + sg.sum(sg.heaviside(X, at0=0.5)),
+        sg.sum(sg.sigmoid(w) * sg.softplus(w) + sg.sqrt(w * w + 1) + sg.tanh(w) ** k),
+        sg.sum(sg.softmax(sg.broadcast_to(w, (2, 3)), axis=0) * sg.cast(mask, dtype=dtype)),
+        sg.sum(sg.exp(mask) * X + sg.maximum(mask, sg.greater(w, 0))) - sg.sum(-mask + mask),
+    ]
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    values = {"X": [[0.5, -1.0, 2.0], [0.0, 1.5, -0.25]], "w": [0.3, -0.7, 1.1],
+              "k": [1, 2, 0], "labels": [2, 0]}
+    _all_nodes_keep_their_types([total], values)
