@@ -29,7 +29,7 @@ from ..evaluate import Schedule
 from ..evaluate.batched import batch_shape
 from ..evaluate.program import by_name
 from ..ir import Graph, Node
-from .scalar import float_literal, render, scalar_form
+from .scalar import Spellings, float_literal
 
 PART = 2000
 FLAGS = ("-O2", "-std=c99", "-ffp-contract=off", "-fPIC", "-shared")
@@ -76,6 +76,7 @@ class _Source:
         self.literals: dict = {}
         self.code: dict = {}
         input_slots = {k for _n, _v, k in schedule.inputs}
+        spell = Spellings(_C_FUNCTIONS, _literal)
         for k, node in enumerate(nodes):
             if node.shape != () or node.dtype not in ("float64", "bool"):
                 raise BackendError(
@@ -89,15 +90,13 @@ class _Source:
                     raise BackendError(f"the C backend takes float64 inputs; {node.name!r} is "
                                        f"{node.dtype}")
             else:
-                form = scalar_form(node.op)
-                args = [self.literals.get(slot[p], f"v{slot[p]}") for p in node.inputs]
-                code = None if form is None else render(form, _C_FUNCTIONS, args,
-                                                        dict(node.params), _literal)
+                code = spell(node)
                 if code is None:
                     raise BackendError(f"the C backend has no form for op {node.op.name!r} "
                                        f"(node %{k}); use backend='python' or 'numpy', which "
                                        f"run every op")
-                self.code[k] = code
+                self.code[k] = code.format(*[self.literals.get(slot[p], f"v{slot[p]}")
+                                             for p in node.inputs])
 
     def text(self) -> str:
         schedule, nodes = self.schedule, self.schedule.nodes

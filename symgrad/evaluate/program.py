@@ -56,17 +56,28 @@ class Schedule:
         self.scalar = all(not node.shape for node in nodes)
 
     def load(self, values: dict, batch: bool = False) -> list:
-        """The checked input arrays, in ``self.inputs`` order (InputError on a bad value)."""
-        unknown = [k for k in values if k not in self.names]
-        if unknown:
-            raise InputError(f"unknown input(s) {', '.join(map(repr, unknown))}; the graph's "
-                             f"inputs are {', '.join(map(repr, sorted(self.names))) or 'none'}")
+        """The checked input arrays, in ``self.inputs`` order (InputError on a bad value); a
+        Python float for a float64 scalar input becomes ``np.float64`` (the common case, fast)."""
+        if len(values) != len(self.names) or not self.names.issuperset(values):
+            unknown = [k for k in values if k not in self.names]
+            if unknown:
+                raise InputError(f"unknown input(s) {', '.join(map(repr, unknown))}; the "
+                                 f"graph's inputs are "
+                                 f"{', '.join(map(repr, sorted(self.names))) or 'none'}")
         arrays = []
         for name, node, _k in self.inputs:
-            if name not in values:
-                raise InputError(f"missing input {name!r} ({_type(node)})")
-            arrays.append(check_value(node, values[name], batch))
+            try:
+                value = values[name]
+            except KeyError:
+                raise InputError(f"missing input {name!r} ({_type(node)})") from None
+            if type(value) is float and node.shape == () and node.dtype == "float64":
+                arrays.append(_FLOAT64(value))
+            else:
+                arrays.append(check_value(node, value, batch))
         return arrays
+
+
+_FLOAT64 = np.float64
 
 
 class Program:
