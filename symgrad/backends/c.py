@@ -1,11 +1,12 @@
-"""The C backend: a scalar graph becomes one C file (only ``math.h``), compiled by the system C
+"""The C backend: a graph becomes one C file (only ``math.h``), compiled by the system C
 compiler into a shared library cached on disk, and called through ctypes.
 
-Supported: graphs whose nodes are float64 or bool scalars (every node's value is a ``double``;
-bools are 0.0 / 1.0) built from ops with a scalar form in C: arithmetic, comparisons, ``where``,
-the math.h functions numpy's ufuncs name, and numpy's own definitions of maximum, minimum, sign,
-heaviside and logaddexp. Anything else raises ``BackendError`` naming the op (no silent
-fallback: use ``backend="python"``). Compiled with ``FLAGS`` (``-O2``, no ``-ffast-math``, no
+Every node's value is a ``double`` (bools are 0.0 / 1.0); ops are spelled by their scalar form
+in C: arithmetic, comparisons, ``where``, the math.h functions numpy's ufuncs name, and numpy's
+own definitions of maximum, minimum, sign, heaviside and logaddexp. Small dense tensor graphs
+(float64) are first scalarized, one scalar node per element (``scalarize``). Anything else (int64
+or float32 values, an op without a C form) raises ``BackendError`` naming it: no silent
+fallback, use ``backend="python"``. Compiled with ``FLAGS`` (``-O2``, no ``-ffast-math``, no
 contraction into FMA), so arithmetic is IEEE double exactly as numpy's. Large graphs are split
 into functions of at most ``PART`` statements, so the compiler's time and memory grow linearly.
 ``batched=True`` loops over the points inside C.
@@ -30,6 +31,7 @@ from ..evaluate.batched import batch_shape
 from ..evaluate.program import by_name
 from ..ir import Graph, Node
 from .scalar import Spellings, float_literal
+from .scalarize import scalarize
 
 PART = 2000
 FLAGS = ("-O2", "-std=c99", "-ffp-contract=off", "-fPIC", "-shared")
@@ -68,7 +70,7 @@ def _literal(value) -> str:
 
 
 class _Source:
-    """The C source of a scalar schedule; raises BackendError for what C cannot express."""
+    """The C source of a schedule of scalars; raises BackendError for what C cannot express."""
 
     def __init__(self, schedule: Schedule):
         self.schedule = schedule
@@ -148,9 +150,10 @@ class _Source:
 
 
 def to_c(graph: Graph) -> str:
-    """The generated C source of a scalar graph: ``void sg_eval(const double *in, double *out,
-    double *w)`` (inputs in ``graph.inputs`` order, outputs in order, ``w`` a work array) and
-    ``sg_eval_batch(n, in, out, w)`` over n points; it needs only ``math.h``.
+    """The generated C source of ``graph``: ``void sg_eval(const double *in, double *out,
+    double *w)`` (the inputs' elements in ``graph.inputs`` order, the outputs' elements in
+    order, ``w`` a work array) and ``sg_eval_batch(n, in, out, w)`` over n points; it needs
+    only ``math.h``.
 
     >>> import symgrad as sg
     >>> x = sg.var("x")
@@ -159,7 +162,15 @@ def to_c(graph: Graph) -> str:
     """
     if isinstance(graph, Node):
         graph = Graph(graph)
-    return _Source(Schedule(graph)).text()
+    return _Source(_scalar_schedule(Schedule(graph))[0]).text()
+
+
+def _scalar_schedule(schedule: Schedule) -> tuple:
+    """(the schedule of scalar nodes to compile, [(output shape, dtype)])."""
+    if schedule.scalar:
+        return schedule, [((), o.dtype) for o in schedule.graph.outputs]
+    graph, shapes = scalarize(schedule)
+    return Schedule(graph), shapes
 
 
 def compiler() -> str:
@@ -205,7 +216,8 @@ class CProgram:
 
     def __init__(self, schedule: Schedule, batched: bool = False):
         self.schedule, self.graph, self.batched = schedule, schedule.graph, batched
-        generated = _Source(schedule)
+        scalar, self._shapes = _scalar_schedule(schedule)
+        generated = _Source(scalar)
         self.source = generated.text()
         self.library = build(self.source)
         lib = ctypes.CDLL(str(self.library))
@@ -214,9 +226,11 @@ class CProgram:
         self._batch.argtypes = [ctypes.c_long] + [ctypes.c_void_p] * 3
         self._eval.restype = self._batch.restype = None
         self._lib = lib
-        self._n_in, self._n_out = len(schedule.inputs), len(schedule.output_slots)
+        self._sizes = [v.size for v in schedule.graph.inputs]
+        self._n_in, self._n_out = sum(self._sizes), len(scalar.output_slots)
         self._n_work = generated.n_work
-        self._dtypes = [np.dtype(o.dtype) for o in schedule.graph.outputs]
+        self._scalar = schedule.scalar
+        self._dtypes = [np.dtype(dtype) for _shape, dtype in self._shapes]
         self._lock = threading.Lock()
         self._in, self._out = np.zeros(max(1, self._n_in)), np.zeros(max(1, self._n_out))
         self._work = np.zeros(self._n_work)
@@ -232,19 +246,34 @@ class CProgram:
         if self.batched:
             return self._run_batch(arrays)
         with self._lock:
-            self._in[:self._n_in] = arrays
+            if self._scalar:
+                self._in[:self._n_in] = arrays
+            elif self._n_in:
+                np.concatenate([np.ravel(a) for a in arrays], out=self._in[:self._n_in])
             self._eval(*self._addresses)
-            out = self._out.tolist()
-        return [np.array(v, dtype=d) for v, d in zip(out, self._dtypes)]
+            out = self._out.tolist() if self._scalar else self._out.copy()
+        if self._scalar:
+            return [np.array(v, dtype=d) for v, d in zip(out, self._dtypes)]
+        return self._split(out, ())
+
+    def _split(self, out: np.ndarray, batch: tuple) -> list:
+        results, start = [], 0
+        for shape, dtype in self._shapes:
+            size = int(np.prod(shape, dtype=np.int64))
+            part = out[..., start:start + size].reshape(batch + shape)
+            results.append(np.array(part, dtype=dtype))
+            start += size
+        return results
 
     def _run_batch(self, arrays: list) -> list:
         batch = batch_shape(self.schedule.inputs, arrays)
         n = int(np.prod(batch, dtype=np.int64))
         points = np.empty((n, max(1, self._n_in)))
-        for i, array in enumerate(arrays):
-            points[:, i] = array.reshape(n)
+        start = 0
+        for array, size in zip(arrays, self._sizes):
+            points[:, start:start + size] = array.reshape(n, size)
+            start += size
         out = np.empty((n, max(1, self._n_out)))
         work = np.empty(self._n_work)
         self._batch(n, points.ctypes.data, out.ctypes.data, work.ctypes.data)
-        return [np.ascontiguousarray(out[:, j].reshape(batch), dtype=d)
-                for j, d in enumerate(self._dtypes)]
+        return self._split(out[:, :self._n_out], batch)
