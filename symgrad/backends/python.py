@@ -20,7 +20,6 @@ import numpy as np
 from ..evaluate import Program, Schedule, fresh_outputs
 from ..evaluate.program import by_name, plan_in_place
 from ..ir import Graph, Node
-from ..ir.opdef import REGISTRY
 from .scalar import Spellings, float_literal
 
 PART = 2000                         # statements per generated function
@@ -161,7 +160,9 @@ class _Source:
         if code is not None and all(_is_scalar(p) for p in node.inputs):
             self.fast[k] = True
             code = code.format(*[self._py(a, k) for a in args])
-            return [f"{target} = _float({code})" if "_np_" in code else f"{target} = {code}"]
+            if "_np_" in code:            # a numpy scalar: back to a Python float or bool
+                code = f"{'_float' if node.dtype == 'float64' else 'bool'}({code})"
+            return [f"{target} = {code}"]
         names = [self._np(a, k) for a in args]
         forward = node.op.forward
         if isinstance(forward, np.ufunc) and not node.params:
