@@ -33,10 +33,15 @@ from ..ir import Graph, Node
 from .scalar import Spellings, float_literal
 from .scalarize import scalarize
 
-PART = 2000
+PART = 200
 FLAGS = ("-O2", "-std=c99", "-ffp-contract=off", "-fPIC", "-shared")
 
 _HELPERS = """\
+#if defined(__GNUC__)
+#define SG_PART static __attribute__((noinline))   /* keep parts apart: linear compile time */
+#else
+#define SG_PART static
+#endif
 static double sg_maximum(double a, double b) { return (a > b || a != a) ? a : b; }
 static double sg_minimum(double a, double b) { return (a < b || a != a) ? a : b; }
 static double sg_sign(double a) { return a > 0 ? 1.0 : a < 0 ? -1.0 : a == 0 ? 0.0 : a; }
@@ -97,8 +102,7 @@ class _Source:
                     raise BackendError(f"the C backend has no form for op {node.op.name!r} "
                                        f"(node %{k}); use backend='python' or 'numpy', which "
                                        f"run every op")
-                self.code[k] = code.format(*[self.literals.get(slot[p], f"v{slot[p]}")
-                                             for p in node.inputs])
+                self.code[k] = (code, [slot[p] for p in node.inputs])
 
     def text(self) -> str:
         schedule, nodes = self.schedule, self.schedule.nodes
@@ -122,17 +126,19 @@ class _Source:
                  f"{', '.join(v.name for v in schedule.graph.inputs) or '(none)'}, "
                  f"{len(schedule.output_slots)} outputs */", "#include <math.h>", "",
                  _HELPERS]
+        def ref(q: int, index: int) -> str:      # values of other parts: loaded at each use
+            if q in self.literals:
+                return self.literals[q]
+            if part_of[q] == index:
+                return f"v{q}"
+            return f"in[{inputs[q]}]" if q in inputs else f"w[{crossing[q]}]"
         for index, part in enumerate(parts):
-            lines.append(f"static void sg_part{index}(const double *in, double *w) {{")
-            reads = sorted({q for k in part for q in map(schedule.slot.get, nodes[k].inputs)
-                            if q not in self.literals and part_of[q] != index})
-            for q in reads:
-                source = f"in[{inputs[q]}]" if q in inputs else f"w[{crossing[q]}]"
-                lines.append(f"    const double v{q} = {source};")
+            lines.append(f"SG_PART void sg_part{index}(const double *in, double *w) {{")
             for k in part:
-                lines.append(f"    const double v{k} = {self.code[k]};")
-                if k in crossing:
-                    lines.append(f"    w[{crossing[k]}] = v{k};")
+                code, args = self.code[k]
+                lines.append(f"    const double v{k} = "
+                             f"{code.format(*[ref(q, index) for q in args])};")
+            lines += [f"    w[{crossing[k]}] = v{k};" for k in part if k in crossing]
             lines += ["}", ""]
         self.n_work = max(1, len(crossing))
         lines.append("void sg_eval(const double *in, double *out, double *w) {")
