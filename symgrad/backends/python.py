@@ -204,12 +204,16 @@ class _Source:
                     and self.part[k] >= 0):
                 frees.setdefault(last, []).append(k)
         n_parts = max(self.part) + 1
-        for index in range(n_parts):
-            lines += ["", "", f"def _part{index}(R):"]
-            for k, code in enumerate(self.code):
-                if code is not None and self.part[k] == index:
-                    lines += ["    " + line for line in code]
-                    lines += [f"    del v{q}" for q in frees.get(k, ())]
+        current = -1
+        for k, code in enumerate(self.code):       # parts are consecutive runs of nodes
+            if code is None:
+                continue
+            if self.part[k] != current:
+                current = self.part[k]
+                lines += ["", "", f"def _part{current}(R):"]
+            lines += ["    " + line for line in code]
+            if k in frees:
+                lines += [f"    del v{q}" for q in frees[k]]
         args = [f"a{i}" for i in range(len(schedule.inputs))]
         lines += ["", "", f"def sg_eval({', '.join(args)}):",
                   f"    R = [None] * {len(self.crossing)}"]
