@@ -89,6 +89,9 @@ def _literal(value) -> str:
     return repr(value)
 
 
+_NUMPY_NAME = {"float64": "float64", "bool": "bool_"}    # np.bool is numpy >= 2 only
+
+
 def _is_scalar(node: Node) -> bool:
     return node.shape == () and node.dtype in ("float64", "bool")
 
@@ -183,7 +186,7 @@ class _Source:
 
     def _np(self, q: int, k: int) -> str:
         ref = self._ref(q, k)
-        return f"np.{self.schedule.nodes[q].dtype}({ref})" if self.fast[q] else ref
+        return f"np.{_NUMPY_NAME[self.schedule.nodes[q].dtype]}({ref})" if self.fast[q] else ref
 
     def text(self) -> str:
         """The whole module: imports, helpers, the parts and ``sg_eval``."""
@@ -227,8 +230,8 @@ class _Source:
         results = []
         for k in schedule.output_slots:
             value = self.literals[k] if k in self.literals else f"R[{self.crossing[k]}]"
-            results.append(f"np.array({value}, dtype=np.{nodes[k].dtype})" if self.fast[k]
-                           else value)
+            fast = f"np.array({value}, dtype=np.{_NUMPY_NAME[nodes[k].dtype]})"
+            results.append(fast if self.fast[k] else value)
         lines.append(f"    return [{', '.join(results)}]")
         return "\n".join(lines) + "\n"
 
