@@ -230,8 +230,9 @@ class _Source:
         results = []
         for k in schedule.output_slots:
             value = self.literals[k] if k in self.literals else f"R[{self.crossing[k]}]"
-            fast = f"np.array({value}, dtype=np.{_NUMPY_NAME[nodes[k].dtype]})"
-            results.append(fast if self.fast[k] else value)
+            if self.fast[k]:
+                value = f"np.array({value}, dtype=np.{_NUMPY_NAME[nodes[k].dtype]})"
+            results.append(value)
         lines.append(f"    return [{', '.join(results)}]")
         return "\n".join(lines) + "\n"
 
