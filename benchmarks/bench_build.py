@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import resource
 import time
 import tracemalloc
 
@@ -176,12 +177,25 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes (1e3 ops, depth 1e3)")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc run")
+    parser.add_argument("--nodes", type=int, nargs="+", metavar="N",
+                        help="DAG sizes (ops) and chain depths to run instead of the defaults, "
+                             "e.g. --nodes 1000000 (scale figures)")
+    parser.add_argument("--chain-only", action="store_true", help="skip the DAG cases")
     args = parser.parse_args(argv)
     sizes, depths = ([1_000], [1_000]) if args.quick else (None, None)
+    if args.nodes:
+        sizes, depths = args.nodes, args.nodes
+    if args.chain_only:
+        sizes = []
     start = time.perf_counter()
     rows = run(sizes, depths, repeats=args.repeats, memory=not args.no_memory)
     print("### symgrad build / gradients() / evaluation (issue 2 performance goals)\n")
     print(report(rows))
+    largest = max(rows, key=lambda r: r["len_B"])
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024     # Linux: KiB
+    per_node = peak_rss / largest["len_B"]
+    print(f"\npeak RSS of the process {peak_rss / 2**30:.2f} GiB = {per_node:.0f} B per node "
+          f"of B for {largest['label']} ({largest['len_B']:,} nodes of B)")
     print(f"\n_total {fmt_time(time.perf_counter() - start)}; per-eval = median of "
           f"{args.repeats} repeats; memory = tracemalloc peak of building G and B / len(B)._")
 

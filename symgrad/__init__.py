@@ -8,32 +8,31 @@ graph on numpy inputs; graphs export to sympy, networkx, DOT and readable text.
 from .errors import (BackendError, GradientError, InputError, ParseError, ShapeError,
                      SymgradError)
 from .ir import Graph, Node
-from .ops import const, var
-from .ops.arith import add, div, mul, neg, sub
-from .ops.elementwise import (abs_ as abs, cast, cos, exp, expm1, greater, heaviside, less, log,
-                              log1p, maximum, minimum, pow_ as pow, relu, sigmoid, sign, sin,
-                              softplus, sqrt, square, tan, tanh, where)
-from .ops.shape import broadcast_to, concatenate, getitem, reshape, stack, transpose
-from .ops.reduce import max_ as max, mean, sum_ as sum
-from .ops.linalg import dot, matmul
-from .ops.composite import cross_entropy, log_softmax, logsumexp, softmax
-from .autodiff import gradients, hessian, jacobian
+from .ir import REGISTRY as _REGISTRY
+from . import ops as _ops  # noqa: F401 (registers every op and public function)
+from .autodiff import gradients, hessian, hvp, jacobian, jvp, sparsity
 from .autodiff.explain import explain
+from .passes import optimize
 from .evaluate import evaluate
-from .backends import compile, to_c, to_python
+from .backends import compile, to_c, to_jax, to_python
 from .export import draw, render, to_dot, to_sympy
 from .frontends import from_sympy, parse
+from . import linalg  # noqa: E402  (the sg.linalg namespace)
 
 __version__ = "0.1.0"
 
+globals().update(_REGISTRY.functions)   # sg.<name> for every public function in the registry
+
 __all__ = [
     "SymgradError", "ParseError", "ShapeError", "GradientError", "InputError", "BackendError",
-    "Graph", "Node", "var", "const",
-    "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "sin", "cos", "tan", "tanh",
-    "sigmoid", "relu", "abs", "sign", "square", "softplus", "log1p", "expm1", "maximum",
-    "minimum", "where", "greater", "less", "heaviside", "cast",
-    "broadcast_to", "concatenate", "reshape", "stack", "transpose", "getitem",
-    "sum", "mean", "max", "matmul", "dot", "softmax", "log_softmax", "logsumexp", "cross_entropy",
-    "gradients", "jacobian", "hessian", "explain", "evaluate", "compile", "to_python", "to_c",
-    "parse", "from_sympy", "to_sympy", "to_dot", "draw", "render",
+    "Graph", "Node",
+    "gradients", "jacobian", "hessian", "jvp", "hvp", "sparsity", "explain", "optimize",
+    "evaluate", "compile", "to_python", "to_c", "to_jax",
+    "parse", "from_sympy", "to_sympy", "to_dot", "draw", "render", "linalg",
+    *sorted(_REGISTRY.functions),
 ]
+
+# graph files and user-defined ops (API §7, §8)
+from .ir.graphfile import dumps, load, loads, save
+from .ops.custom import custom_gradient, define_op
+__all__ += ["save", "load", "dumps", "loads", "define_op", "custom_gradient"]

@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "symgrad"
 # errors <- ir <- ops <- {frontends, autodiff, passes} <- {evaluate, export} <- __init__ <- cli
 LAYERS = {
     "errors": 0, "ir": 1, "ops": 2, "frontends": 3, "autodiff": 3, "passes": 3,
-    "evaluate": 4, "export": 4, "backends": 4, "": 5, "cli": 6, "__main__": 7,
+    "evaluate": 4, "export": 4, "backends": 4, "": 5, "linalg": 5, "cli": 6, "__main__": 7,
 }
 
 

@@ -26,7 +26,8 @@ def _vec(name, n=2):
     return sg.var(name, shape=(n,))
 
 
-# ops that need particular inputs or params: an expression containing the op once
+# ops that need particular inputs or params: an expression containing the op once (any other
+# op is built by its public function of the same name: on scalars if elementwise, else on a vector)
 SAMPLES = {
     "heaviside": lambda: sg.heaviside(sg.var("x"), at0=0.5),
     "cast": lambda: sg.cast(sg.var("x", dtype="float32"), dtype="float64"),
@@ -42,41 +43,65 @@ SAMPLES = {
     "transpose": lambda: sg.transpose(sg.var("A", shape=(2, 2))),
     "getitem": lambda: _vec("x", 3)[1:],
     "scatter": lambda: sg.gradients(sg.sum(_vec("x", 3)[1:] ** 2), ["x"]).outputs[0],
-    "sum": lambda: sg.sum(_vec("x")),
-    "max": lambda: sg.max(_vec("x")),
-    "softmax": lambda: sg.softmax(_vec("x")),
-    "log_softmax": lambda: sg.log_softmax(_vec("x")),
-    "logsumexp": lambda: sg.logsumexp(_vec("x")),
     "cross_entropy": lambda: sg.cross_entropy(sg.var("L", shape=(1, 2)),
                                               sg.var("y", shape=(1,), dtype="int64")),
     "softmax_minus_onehot": lambda: sg.gradients(
         sg.cross_entropy(sg.var("L", shape=(1, 2)), sg.var("y", shape=(1,), dtype="int64")),
         ["L"]).outputs[0],
     "matmul": lambda: sg.matmul(sg.var("A", shape=(2, 2)), sg.var("B", shape=(2, 2))),
+    "take": lambda: sg.take(_vec("x", 3), sg.var("i", shape=(2,), dtype="int64")),
+    "scatter_add": lambda: sg.gradients(
+        sg.sum(sg.take(_vec("x", 3), sg.var("i", shape=(2,), dtype="int64"))), ["x"]).outputs[0],
+    "einsum": lambda: sg.einsum("ij,jk->ik", sg.var("A", shape=(2, 2)), sg.var("B", shape=(2, 2))),
+    "inv": lambda: sg.linalg.inv(sg.var("A", shape=(2, 2))),
+    "det": lambda: sg.linalg.det(sg.var("A", shape=(2, 2))),
+    "slogdet_sign": lambda: sg.linalg.slogdet(sg.var("A", shape=(2, 2)))[0],
+    "logabsdet": lambda: sg.linalg.slogdet(sg.var("A", shape=(2, 2)))[1],
+    "solve": lambda: sg.linalg.solve(sg.var("A", shape=(2, 2)), sg.var("B", shape=(2, 2))),
+    "cholesky": lambda: sg.linalg.cholesky(sg.var("A", shape=(2, 2))),
 }
 
 
-def sample_node(op):
-    """A node of ``op``: from SAMPLES, or the op applied to scalar inputs x / a, b."""
+def _builders(op):
     if op.name in SAMPLES:
+        yield SAMPLES[op.name]
+        return
+    fn = REGISTRY.functions.get(op.name, op)
+    if op.elementwise and not callable(op.bprop):
+        names = ["x"] if len(op.bprop) == 1 else ["a", "b", "c"][:len(op.bprop)]
+        yield lambda: fn(*[sg.var(n) for n in names])
+    elif op.name in REGISTRY.functions:
+        yield lambda: fn(_vec("x"))
+
+
+def sample_node(op):
+    """A node of ``op``, from SAMPLES or from its builder on scalars x / a, b or a vector x."""
+    for build in _builders(op):
         try:
-            root = SAMPLES[op.name]()
-        except sg.SymgradError:  # the op's builder changed: the row says where to look
-            return None
+            root = build()
+        except (sg.SymgradError, TypeError):  # the builder wants other arguments
+            continue
         for node in toposort([root]):
             if node.op is op:
                 return node
-        return None
-    if op.elementwise and not callable(op.bprop):
-        names = ["x"] if len(op.bprop) == 1 else ["a", "b", "c"][:len(op.bprop)]
-        node = op(*[sg.var(n) for n in names])
-        return node if node.op is op else None
     return None
+
+
+def composite_rows() -> list:
+    """One row per public function that is not an op: what it is built from (its docstring)."""
+    rows = []
+    for name, fn in sorted(REGISTRY.functions.items()):
+        if name in REGISTRY.ops or name in ("var", "const"):
+            continue
+        summary = " ".join((fn.__doc__ or "").strip().split("\n\n")[0].split())
+        rows.append(f"| `{name}` | `sg.{name}` | composite | {summary.replace('|', '/')} |")
+    return rows
 
 
 def row(op) -> str:
     node = sample_node(op)
-    public = f"`sg.{op.name}`" if op.name in REGISTRY.functions else "internal"
+    public = (f"`sg.linalg.{op.name}`" if op.name in sg.linalg.__all__ else
+              f"`sg.{op.name}`" if op.name in REGISTRY.functions else "internal")
     if node is None:
         return f"| `{op.name}` | {public} | see `symgrad/ops` | {op.doc} |"
     letters = {1: ["x"], 3: ["c", "a", "b"]}.get(len(node.inputs), ["a", "b", "c", "d"])
@@ -94,7 +119,8 @@ def row(op) -> str:
             rules.append("none")
             continue
         grad = rule(g, node, *node.inputs, **dict(node.params))
-        rules.append("none" if grad is None else f"`{formula(grad, known, sympy)}`")
+        text = "none" if grad is None else f"`{formula(grad, known, sympy)}`"
+        rules.append(" ".join(text.split()))          # constants print over several lines
     return f"| `{op.name}` | {public} | {'; '.join(rules) or '-'} | {sympy_form(node, known)} |"
 
 
@@ -128,7 +154,7 @@ def table() -> str:
         if name in ("var", "const"):
             continue
         lines.append(row(op))
-    return "\n".join(lines)
+    return "\n".join(lines + composite_rows())
 
 
 def main() -> None:

@@ -27,8 +27,8 @@ def explain(f, wrt: Sequence, at: Mapping | None = None) -> "Explanation":
     >>> for line in str(trace).splitlines()[-3:]:
     ...     print(line)
       df/dx = Max(y, z) = 2
-      df/dy = (x + y)*Heaviside(y - z) + Max(y, z) = 5
-      df/dz = (x + y)*Heaviside(-y + z) = 0
+      df/dy = (x + y)*Piecewise((1, y > z), (Piecewise((0, y < z), (1/2, True)), True)) + Max(y, z) = 5
+      df/dz = (x + y)*Piecewise((1, y < z), (Piecewise((0, y > z), (1/2, True)), True)) = 0
     """
     graph = as_single_output(f, "explain")
     z = graph.outputs[0]

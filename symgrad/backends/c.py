@@ -49,6 +49,17 @@ static double sg_heaviside(double a, double at0) {
     return a != a ? a : a == 0 ? at0 : a < 0 ? 0.0 : 1.0;
 }
 static double sg_where(double c, double a, double b) { return c != 0.0 ? a : b; }
+static double sg_logical_and(double a, double b) { return a != 0 && b != 0; }
+static double sg_logical_or(double a, double b) { return a != 0 || b != 0; }
+static double sg_logical_xor(double a, double b) { return (a != 0) != (b != 0); }
+static double sg_logical_not(double a) { return a == 0; }
+static double sg_remainder(double a, double b) {   /* numpy's npy_divmod, the modulus */
+    double mod = fmod(a, b);
+    if (!b) return mod;
+    if (mod) { if ((b < 0) != (mod < 0)) mod += b; }
+    else mod = copysign(0.0, b);
+    return mod;
+}
 static double sg_logaddexp(double a, double b) {   /* numpy's npy_logaddexp */
     if (a == b) return a + 0.693147180559945309417232121458176568;
     double d = a - b;
@@ -61,12 +72,13 @@ static double sg_logaddexp(double a, double b) {   /* numpy's npy_logaddexp */
 _C_FUNCTIONS = {
     **{name: name for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh",
                                "log1p", "expm1", "log2", "log10", "exp2", "hypot", "floor",
-                               "ceil", "cbrt")},
+                               "ceil", "cbrt", "trunc")},
     "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
     "arccosh": "acosh", "arctanh": "atanh", "arctan2": "atan2", "power": "pow",
     "absolute": "fabs", "fabs": "fabs",
     **{name: f"sg_{name}" for name in ("maximum", "minimum", "sign", "heaviside", "where",
-                                        "logaddexp")},
+                                        "logaddexp", "logical_and", "logical_or",
+                                        "logical_xor", "logical_not", "remainder")},
 }
 
 

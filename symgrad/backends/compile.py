@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-
 from ..errors import BackendError, SymgradError
 from ..evaluate import BatchedProgram, Program, Schedule
+from ..evaluate.program import by_name
 from ..ir import Graph, Node
+from ..passes import optimize as _optimize
 from .c import CProgram
+from .dask_batch import evaluate_dask, is_dask
 from .python import PythonProgram
 
-# Bridge until symgrad.passes (layer 3, written in parallel) is merged: then this becomes
-# ``from ..passes import optimize as _optimize``. importlib keeps tests/test_layers.py from
-# resolving the not-yet-existing module to the package root.
-try:
-    _optimize = importlib.import_module("symgrad.passes").optimize
-except (ImportError, AttributeError):
-    _optimize = None
 
 BACKENDS = ("numpy", "python", "c")
 
@@ -43,13 +37,56 @@ def compile(graph: Graph, backend: str = "numpy", optimize: bool = True, batched
                            f"with sg.Graph(...)")
     if backend not in BACKENDS:
         raise BackendError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
-    if optimize and _optimize is not None:
+    postprocess = graph.postprocess          # a CompressedGraph's decompression (sparse matrices)
+    if postprocess is not None and batched:
+        raise BackendError("a sparse Jacobian/Hessian graph cannot be compiled with batched=True; "
+                           "compile it unbatched and call it once per point")
+    if optimize:
         graph = _optimize(graph)
     schedule = Schedule(graph)
     if backend == "c":
-        return CProgram(schedule, batched)
+        program = CProgram(schedule, batched)
+    elif batched:
+        program = BatchedProgram(graph, schedule)
+    elif backend == "python":
+        program = PythonProgram(schedule)
+    else:
+        program = Program(graph, schedule)
     if batched:
-        return BatchedProgram(graph, schedule)
-    if backend == "python":
-        return PythonProgram(schedule)
-    return Program(graph, schedule)
+        program = DaskAware(program)
+    return program if postprocess is None else Decompressed(program, postprocess)
+
+
+class DaskAware:
+    """A batched program that also takes ``dask.array`` inputs: then it returns lazy dask
+    arrays, evaluated block by block by the same program (see ``dask_batch``)."""
+
+    def __init__(self, program):
+        self.program = program
+
+    def __getattr__(self, name):                # backend, looped, schedule, ... of the program
+        return getattr(self.program, name)
+
+    def __call__(self, inputs=None, /, **named) -> list:
+        if inputs is not None:
+            named = {**by_name(inputs), **named}
+        return self.run(named)
+
+    def run(self, values: dict) -> list:
+        if any(is_dask(v) for v in values.values()):
+            return evaluate_dask(self.program.schedule.graph, self.program.run, values)
+        return self.program.run(values)
+
+
+class Decompressed:
+    """A compiled sparse-derivative graph: the program's outputs, then the graph's
+    decompression into ``scipy.sparse`` matrices."""
+
+    def __init__(self, program, postprocess):
+        self.program, self.postprocess = program, postprocess
+
+    def __call__(self, inputs=None, /, **named) -> list:
+        return self.postprocess(self.program(inputs, **named))
+
+    def run(self, values: dict) -> list:
+        return self.postprocess(self.program.run(values))

@@ -12,7 +12,9 @@ import numpy as np
 # numpy ufuncs spelled as operators; every other ufunc keeps its numpy name (about numpy, not ops)
 _OPERATORS = {"add": "({0} + {1})", "subtract": "({0} - {1})", "multiply": "({0} * {1})",
               "divide": "({0} / {1})", "negative": "(-{0})", "greater": "({0} > {1})",
-              "less": "({0} < {1})", "positive": "(+{0})"}
+              "less": "({0} < {1})", "greater_equal": "({0} >= {1})",
+              "less_equal": "({0} <= {1})", "equal": "({0} == {1})",
+              "not_equal": "({0} != {1})", "positive": "(+{0})"}
 _CALL = re.compile(r"\b([A-Za-z_]\w*)\(")
 
 

@@ -22,4 +22,5 @@ def evaluate(graph: Graph, inputs, batched: bool = False) -> list:
         graph = Graph(graph)
     if batched:
         return BatchedProgram(graph).run(by_name(inputs))
-    return Program(graph).run(by_name(inputs))
+    outputs = Program(graph).run(by_name(inputs))
+    return outputs if graph.postprocess is None else graph.postprocess(outputs)

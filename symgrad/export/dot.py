@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import warnings
+from collections import Counter
 
 from ..errors import SymgradError
 from ..ir import Graph
@@ -18,6 +20,9 @@ STYLES = {
     "grad": ("#f7c3a3", "box", "op appended by gradients (B)"),
 }
 PICTURE_FORMATS = ("png", "svg", "pdf")
+PICTURE_LIMIT = 120   # pictures of bigger graphs are summaries (chains collapsed, ops grouped)
+SUMMARY_BOXES = 60    # a summary with more chains than this groups the nodes by op instead
+PARAM_TEXT = 18       # characters of one parameter value shown in a label
 
 
 def node_kinds(graph: Graph) -> list:
@@ -37,92 +42,180 @@ def node_kinds(graph: Graph) -> list:
     return kinds
 
 
-def output_nodes(graph: Graph) -> set:
-    """The outputs of ``graph`` and, for a derivative graph B, the outputs of its G."""
-    marked = set(graph.outputs)
+def output_labels(graph: Graph, names=None) -> dict:
+    """Node -> the name shown beside an output: ``names`` (one per output, e.g. ``df/dx``),
+    else ``f`` for G's output and ``out[i]`` for the outputs of B or of a multi-output G."""
+    labels = {}
     if graph.forward is not None:
-        marked.update(graph.forward.outputs)
-    return marked
+        for k, node in enumerate(graph.forward.outputs):
+            labels[node] = "f" if len(graph.forward.outputs) == 1 else f"f[{k}]"
+    if names is not None and len(names) != len(graph.outputs):
+        raise SymgradError(f"output_names has {len(names)} names for {len(graph.outputs)} "
+                           f"outputs")
+    for k, node in enumerate(graph.outputs):
+        default = ("f" if len(graph.outputs) == 1 else f"out[{k}]") if graph.forward is None \
+            else f"out[{k}]"
+        labels[node] = names[k] if names is not None else default
+    return labels
 
 
-def picture_label(node) -> str:
-    """Two-line label: the op (or input name, or constant) and the static shape."""
+def _param_text(key: str, value) -> str:
+    text = repr(value)
+    return f"{key}={text if len(text) <= PARAM_TEXT else text[:PARAM_TEXT - 1] + '…'}"
+
+
+def picture_label(node, number: int | None = None) -> str:
+    """Label of one node: ``%number`` (its line in ``str(graph)``) and the op (or input name,
+    or constant), at most two parameters (False/None ones left out, long values cut), and
+    the static shape."""
     shape = "scalar" if node.shape == () else str(list(node.shape))
+    head = "" if number is None else f"%{number} "
     if node.is_input or node.is_const:
-        text = node_label(node)
-    else:  # the op, then each param on its own line
-        text = "\n".join([node.op.name, *(f"{k}={v!r}" for k, v in node.params)])
-    return f"{text}\n{shape}"
+        lines = [head + node_label(node)]
+    else:
+        shown = [(k, v) for k, v in node.params if v is not None and v is not False]
+        lines = [head + node.op.name, *(_param_text(k, v) for k, v in shown[:2])]
+        if len(shown) > 2:
+            lines[-1] += f" +{len(shown) - 2}"
+    return "\n".join(lines + [shape])
 
 
-def to_dot(graph: Graph, title: str | None = None) -> str:
-    """DOT text of ``graph`` (left to right): inputs, constants, ops and outputs styled apart;
-    nodes appended by ``gradients`` (B's nodes) in their own colour; labels show op and shape.
+def to_dot(graph: Graph, title: str | None = None, output_names=None,
+           summary: bool = False) -> str:
+    """DOT text of ``graph`` (left to right): inputs, constants, ops and outputs styled apart,
+    each labelled with its ``%id`` (as in ``str(graph)``), op, parameters and shape; the nodes
+    appended by ``gradients`` (B's nodes) in a cluster of their own colour; outputs with a
+    double border and their name (``output_names``, e.g. ``["df/dx"]``). With ``summary``
+    the picture of ``summarize``: chains collapsed, or nodes grouped by op.
 
     >>> import symgrad as sg
     >>> x = sg.var("x")
-    >>> text = sg.to_dot(sg.gradients(sg.sin(x) * x, ["x"]))
-    >>> text.splitlines()[0], "cos" in text
-    ('digraph symgrad {', True)
+    >>> text = sg.to_dot(sg.gradients(sg.sin(x) * x, ["x"]), output_names=["df/dx"])
+    >>> text.splitlines()[0], "cos" in text, "df/dx" in text, "cluster_B" in text
+    ('digraph symgrad {', True, True, True)
     """
     if not isinstance(graph, Graph):
         raise SymgradError(f"to_dot: expected a Graph, got {type(graph).__name__}; wrap nodes "
                            f"with sg.Graph(...)")
-    outputs = output_nodes(graph)
-    lines = ["digraph symgrad {", "  rankdir=LR;",
-             '  node [fontname="Helvetica", fontsize=10, style=filled];',
+    names = output_labels(graph, output_names)
+    boxes, edges, note = summarize(graph, names) if summary else _full(graph, names)
+    lines = ["digraph symgrad {", "  rankdir=LR; newrank=true;",
+             '  node [fontname="Helvetica", fontsize=10, style=filled, margin="0.08,0.04"];',
              '  edge [color="#555555", arrowsize=0.6];']
-    if title:
-        lines.append(f'  label="{_escape(title)}"; labelloc=t;')
-    for i, (node, kind) in enumerate(zip(graph.nodes, node_kinds(graph))):
-        fill, shape, _ = STYLES[kind]
-        attrs = [f'label="{_escape(picture_label(node))}"', f'shape={shape}',
-                 f'fillcolor="{fill}"']
-        if kind == "const":
+    caption = "\n".join(t for t in (title, note) if t)
+    if caption:
+        lines.append(f'  label="{_escape(caption)}"; labelloc=t;')
+    appended = []
+    for i, box in enumerate(boxes):
+        fill, shape, _ = STYLES[box["kind"]]
+        attrs = [f'label="{_escape(box["label"])}"', f"shape={shape}", f'fillcolor="{fill}"']
+        if box["kind"] == "const":
             attrs.append("fontsize=8")
-        if node in outputs:
-            attrs += ["peripheries=2", "penwidth=1.6"]
-        lines.append(f"  n{i} [{', '.join(attrs)}];")
+        if box.get("output"):
+            attrs += ["peripheries=2", "penwidth=1.6", f'xlabel="{_escape(box["output"])}"']
+        line = f"  n{i} [{', '.join(attrs)}];"
+        (appended if box["kind"] == "grad" else lines).append(line)
+    if appended:
+        lines += ["  subgraph cluster_B {",
+                  '    label="appended by gradients (B)"; style="rounded,dashed"; '
+                  'color="#c0703f"; fontname="Helvetica"; fontsize=9;',
+                  *("  " + line for line in appended), "  }"]
+    for (a, b), count in edges.items():
+        lines.append(f"  n{a} -> n{b}" + (f' [label="×{count}", fontsize=8];' if count > 1
+                                           else ";"))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _full(graph: Graph, names: dict) -> tuple:
+    """(boxes, edges, note) with one box per node and one edge per input."""
+    boxes = [{"label": picture_label(node, i), "kind": kind, "output": names.get(node)}
+             for i, (node, kind) in enumerate(zip(graph.nodes, node_kinds(graph)))]
+    edges: Counter = Counter()
     index = {node: i for i, node in enumerate(graph.nodes)}
     for i, node in enumerate(graph.nodes):
         for parent in node.inputs:
-            lines.append(f"  n{index[parent]} -> n{i};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+            edges[index[parent], i] += 1
+    return boxes, edges, None
+
+
+def summarize(graph: Graph, names: dict | None = None) -> tuple:
+    """A readable picture of a big graph: ``(boxes, edges, note)``. Chains (a node whose one
+    non-constant input feeds nothing else, of the same kind) collapse into one box listing
+    their ops; when more than ``SUMMARY_BOXES`` remain, the nodes are grouped by kind and op
+    instead (edges counted). Constants are left out. Linear time, no recursion."""
+    names = names if names is not None else output_labels(graph)
+    kinds = node_kinds(graph)
+    kind_of = dict(zip(graph.nodes, kinds))
+    consumers: Counter = Counter(p for node in graph.nodes for p in node.inputs)
+    group: dict = {}
+    members: list = []
+    for node, kind in zip(graph.nodes, kinds):
+        if kind == "const":
+            continue
+        feeding = [p for p in node.inputs if not p.is_const]
+        if (kind != "input" and len(feeding) == 1 and consumers[feeding[0]] == 1
+                and kind_of[feeding[0]] == kind and feeding[0] not in names
+                and not feeding[0].is_input):
+            group[node] = group[feeding[0]]
+            members[group[node]].append(node)
+        else:
+            group[node] = len(members)
+            members.append([node])
+    if len(members) <= SUMMARY_BOXES:
+        note = (f"summary of {len(graph):,} nodes: chains collapsed, constants left out")
+        boxes = [_chain_box(chain, kind_of, names) for chain in members]
+    else:
+        keys: dict = {}
+        for node in group:
+            key = (kind_of[node], node.name if node.is_input else node.op.name)
+            group[node] = keys.setdefault(key, len(keys))
+        counts = Counter((kind_of[n], n.name if n.is_input else n.op.name) for n in group)
+        outputs: dict = {}
+        for node, label in names.items():
+            if node in group:
+                outputs.setdefault(group[node], []).append(label)
+        boxes = [{"label": f"{op} ×{counts[kind, op]:,}", "kind": kind,
+                  "output": ", ".join(outputs.get(i, [])[:3]) or None}
+                 for i, (kind, op) in enumerate(keys)]
+        note = (f"summary of {len(graph):,} nodes grouped by op (×: how many); constants "
+                f"left out")
+    edges: Counter = Counter()
+    for node in group:
+        for parent in node.inputs:
+            if parent in group and group[parent] != group[node]:
+                edges[group[parent], group[node]] += 1
+    return boxes, edges, note
+
+
+def _chain_box(chain: list, kind_of: dict, names: dict) -> dict:
+    last = chain[-1]
+    if len(chain) == 1:
+        label = picture_label(last)
+    else:
+        ops = Counter(n.op.name for n in chain).most_common()
+        shown = ", ".join(f"{op}×{k}" if k > 1 else op for op, k in ops[:3])
+        label = f"chain of {len(chain):,}\n{shown}{', …' if len(ops) > 3 else ''}"
+    return {"label": label, "kind": kind_of[last], "output": names.get(last)}
 
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def layered_positions(graph: Graph) -> dict:
-    """Node index -> (x, y): x is the topological depth (longest path from a leaf), nodes of
-    one depth spread evenly around y = 0. Iterative, linear in the graph size."""
-    depth = {}
-    for node in graph.nodes:
-        depth[node] = 1 + max((depth[p] for p in node.inputs), default=-1)
-    layers: dict = {}
-    for i, node in enumerate(graph.nodes):
-        layers.setdefault(depth[node], []).append(i)
-    positions = {}
-    for x, members in layers.items():
-        top = (len(members) - 1) / 2
-        for rank, i in enumerate(members):
-            positions[i] = (float(x), top - rank)
-    return positions
-
-
-def draw(graph: Graph, ax=None):
-    """Draw ``graph`` with matplotlib through networkx, left to right by topological depth.
-
-    Colours as in ``to_dot``; outputs get a thick border. Needs matplotlib (the ``viz``
-    extra). Returns the matplotlib Axes.
+def draw(graph: Graph, ax=None, output_names=None, summary: bool | None = None):
+    """Draw ``graph`` with matplotlib, left to right by topological depth: each node a box
+    sized to its label (as ``to_dot``: ``%id``, op, parameters, shape), colours by kind, B's
+    nodes in orange, outputs with a thick border and their name (``output_names``). A graph
+    of more than ``PICTURE_LIMIT`` nodes is drawn as a summary (``summarize``) with a warning
+    naming its size, unless ``summary=False``. Needs matplotlib (the ``viz`` extra).
+    Returns the matplotlib Axes.
 
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import symgrad as sg
     >>> x = sg.var("x")
-    >>> ax = sg.draw(sg.gradients(x * x, ["x"]))
+    >>> ax = sg.draw(sg.gradients(x * x, ["x"]), output_names=["df/dx"])
     >>> ax.get_title()
     'B (3 nodes)'
     """
@@ -134,38 +227,79 @@ def draw(graph: Graph, ax=None):
     except ImportError:
         raise SymgradError("draw needs matplotlib; install it with "
                            "python -m pip install 'symgrad[viz]'") from None
-    import networkx as nx
-
-    positions = layered_positions(graph)
+    names = output_labels(graph, output_names)
+    boxes, edges, note = (summarize(graph, names) if wants_summary(graph, summary)
+                          else _full(graph, names))
+    positions = box_positions(len(boxes), edges)
     if ax is None:
         import matplotlib.pyplot as plt
         _, ax = plt.subplots(figsize=figure_size(positions))
-    dg = graph.to_networkx()
-    kinds = node_kinds(graph)
-    marked = output_nodes(graph)
-    outputs = [i for i, node in enumerate(graph.nodes) if node in marked]
-    size = 1600 if len(graph) <= 40 else 500
-    for kind, (fill, shape, _) in STYLES.items():
-        members = [i for i, k in enumerate(kinds) if k == kind]
-        if members:
-            nx.draw_networkx_nodes(dg, positions, nodelist=members, node_color=fill,
-                                   node_shape="o" if shape == "ellipse" else "s",
-                                   node_size=size, edgecolors="#444444", ax=ax)
-    nx.draw_networkx_nodes(dg, positions, nodelist=outputs, node_color="none", node_shape="s",
-                           node_size=size * 1.5, edgecolors="#222222", linewidths=2.0, ax=ax)
-    nx.draw_networkx_edges(dg, positions, ax=ax, arrows=True, arrowsize=10,
-                           edge_color="#666666", node_size=size)
-    labels = {i: picture_label(node) for i, node in enumerate(graph.nodes)}
-    nx.draw_networkx_labels(dg, positions, labels, font_size=7 if len(graph) <= 40 else 5,
-                            ax=ax)
-    used = sorted(set(kinds), key=list(STYLES).index)
+    small = len(boxes) <= 40
+    for (a, b) in edges:
+        (xa, ya), (xb, yb) = positions[a], positions[b]
+        bend = 0.0 if xb - xa <= 1 or ya != yb else 0.25  # arcs around boxes between them
+        ax.annotate("", xy=(xb, yb), xytext=(xa, ya), zorder=1,
+                    arrowprops=dict(arrowstyle="-|>", color="#777777", lw=0.8,
+                                    shrinkA=14, shrinkB=14,
+                                    connectionstyle=f"arc3,rad={bend}"))
+    for i, box in enumerate(boxes):
+        fill = STYLES[box["kind"]][0]
+        style = "round,pad=0.35" if box["kind"] == "input" else "square,pad=0.3"
+        ax.text(*positions[i], box["label"], ha="center", va="center", zorder=2,
+                fontsize=7 if small else 5,
+                bbox=dict(boxstyle=style, fc=fill, ec="#222222" if box.get("output") else
+                          "#666666", lw=2.0 if box.get("output") else 0.8))
+        if box.get("output"):
+            ax.annotate(box["output"], positions[i], xytext=(0, 18 if small else 12),
+                        textcoords="offset points", ha="center", fontsize=8 if small else 6,
+                        fontweight="bold", zorder=3)
+    used = sorted({box["kind"] for box in boxes}, key=list(STYLES).index)
     ax.legend(handles=[Patch(facecolor=STYLES[k][0], edgecolor="#444444", label=STYLES[k][2])
                        for k in used], loc="upper center", bbox_to_anchor=(0.5, 0.0),
               ncol=len(used), fontsize=8, frameon=False)
-    ax.set_title(f"{'B' if graph.forward is not None else 'G'} ({len(graph)} nodes)")
-    ax.margins(0.12)
+    name = "B" if graph.forward is not None else "G"
+    ax.set_title(f"{name} ({len(graph)} nodes)" + (f"\n{note}" if note else ""))
+    xs = [x for x, _ in positions.values()] or [0.0]
+    ys = [y for _, y in positions.values()] or [0.0]
+    ax.set_xlim(min(xs) - 0.7, max(xs) + 0.7)
+    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
     ax.set_axis_off()
     return ax
+
+
+def wants_summary(graph: Graph, summary: bool | None) -> bool:
+    """Whether a picture of ``graph`` is a summary; warns when it is one by size."""
+    if summary is None and len(graph) > PICTURE_LIMIT:
+        warnings.warn(f"the graph has {len(graph):,} nodes, more than {PICTURE_LIMIT} can be "
+                      f"drawn readably: drawing a summary (chains collapsed or ops grouped); the "
+                      f"DOT text (to_dot, or --dot on the command line) has every node", stacklevel=3)
+        return True
+    return bool(summary)
+
+
+def box_positions(count: int, edges) -> dict:
+    """Box index -> (x, y): x the longest path from a source (boxes are in topological
+    order), boxes of one depth spread evenly around y = 0. Iterative, linear."""
+    parents: dict = {}
+    for a, b in edges:
+        parents.setdefault(b, []).append(a)
+    depth = [0] * count
+    for i in range(count):
+        depth[i] = 1 + max((depth[p] for p in parents.get(i, ())), default=-1)
+    layers: dict = {}
+    for i in range(count):
+        layers.setdefault(depth[i], []).append(i)
+    positions = {}
+    for x, members in layers.items():
+        top = (len(members) - 1) / 2
+        for rank, i in enumerate(members):
+            positions[i] = (float(x), top - rank)
+    return positions
+
+
+def layered_positions(graph: Graph) -> dict:
+    """Node index -> (x, y) of the full picture of ``graph`` (see ``box_positions``)."""
+    return box_positions(len(graph), _full(graph, {})[1])
 
 
 def figure_size(positions: dict) -> tuple:
@@ -175,9 +309,12 @@ def figure_size(positions: dict) -> tuple:
     return min(2 + 1.6 * width, 40), min(1.5 + 0.9 * height, 40)
 
 
-def render(graph: Graph, path: str, engine: str = "auto") -> str:
+def render(graph: Graph, path: str, engine: str = "auto", output_names=None,
+           summary: bool | None = None) -> str:
     """Write a picture of ``graph`` to ``path`` (.png, .svg or .pdf) and return the engine
     used: Graphviz's ``dot`` when it is installed (or ``engine="dot"``), else matplotlib.
+    ``output_names`` and ``summary`` as in ``draw`` (big graphs become summaries, with a
+    warning naming the size).
 
     >>> import os, tempfile, symgrad as sg
     >>> path = os.path.join(tempfile.mkdtemp(), "g.svg")
@@ -190,12 +327,16 @@ def render(graph: Graph, path: str, engine: str = "auto") -> str:
                            f"{', '.join('.' + f for f in PICTURE_FORMATS)}")
     if engine not in ("auto", "dot", "matplotlib"):
         raise SymgradError(f"render: engine must be 'auto', 'dot' or 'matplotlib', got {engine!r}")
+    if not isinstance(graph, Graph):
+        raise SymgradError(f"render: expected a Graph, got {type(graph).__name__}")
+    summary = wants_summary(graph, summary)
     dot = shutil.which("dot")
     if engine == "dot" and dot is None:
         raise SymgradError("render: Graphviz's dot executable is not installed (install "
                            "graphviz, or use engine='matplotlib')")
     if dot is not None and engine != "matplotlib":
-        done = subprocess.run([dot, f"-T{fmt}", "-o", path], input=to_dot(graph), text=True,
+        text = to_dot(graph, output_names=output_names, summary=summary)
+        done = subprocess.run([dot, f"-T{fmt}", "-o", path], input=text, text=True,
                               capture_output=True, check=False)
         if done.returncode != 0:
             raise SymgradError(f"render: dot failed: {done.stderr.strip()}")
@@ -206,8 +347,9 @@ def render(graph: Graph, path: str, engine: str = "auto") -> str:
     except ImportError:
         raise SymgradError("writing a picture needs Graphviz's dot or matplotlib; install "
                            "one (python -m pip install 'symgrad[viz]')") from None
-    figure = Figure(figsize=figure_size(layered_positions(graph)))
+    boxes, edges, _ = summarize(graph) if summary else _full(graph, {})
+    figure = Figure(figsize=figure_size(box_positions(len(boxes), edges)))
     FigureCanvasAgg(figure)
-    draw(graph, ax=figure.add_subplot())
+    draw(graph, ax=figure.add_subplot(), output_names=output_names, summary=summary)
     figure.savefig(path, format=fmt, bbox_inches="tight")
     return "matplotlib"

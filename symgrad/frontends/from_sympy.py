@@ -9,7 +9,11 @@ def from_sympy(expr_or_exprs) -> Graph:
     """Build a graph from a sympy expression (one output) or a list of them (one output each).
 
     Free symbols become scalar float64 inputs, ordered by name; shared subexpressions become
-    one node.
+    one node. Every sympy function that some op's ``sympy`` form writes as ``Head(args)``
+    imports as that op (the table is generated from the registry), plus ``Add``, ``Mul``,
+    ``Pow``, ``log(x, base)``, ``Heaviside(x, h0)`` and ``Piecewise`` whose conditions are
+    comparisons, ``And``, ``Or``, ``Not``, ``ITE``, ``Eq``, ``Ne`` (bool nodes; a condition can
+    be an output too).
 
     Parameters
     ----------

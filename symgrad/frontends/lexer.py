@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
-from ..errors import ParseError
+from ..errors import ParseError, caret_window, shorten
 
 # A token is a tuple (kind, text, value, line, column), line and column 1-based.
 #   kind "num"   value: int (short integer literals) or float
 #   kind "name"  identifiers
+#   kind "str"   value: the text between quotes (einsum subscripts); no escapes
 #   kind ";"     a statement separator: a newline or a semicolon
 #   kind "eof"   the end of the text
 #   otherwise    the operator or bracket itself: ** + - * / @ ( ) [ ] , = : .
@@ -20,6 +21,7 @@ _TOKEN = re.compile(r"""
   [ \t\r\f\v]*
   (?: (?P<name>[A-Za-z_]\w*)
     | (?P<num>(?:\d|\.\d)(?:[\w.]|(?<=[eE])[+-])*)   # anything number-like; checked below
+    | (?P<str>'[^'\n]*'|"[^"\n]*")
     | (?P<cmp>[=!<>]=)
     | (?P<op>\*\*|[-+*/@()\[\],=:;.])
     | (?P<nl>\n)
@@ -34,8 +36,8 @@ _BAD_HINTS = {
     "^": "'^' is not an operator here; write powers with '**' (x**2)",
     "<": "comparisons are written as functions: less(a, b)",
     ">": "comparisons are written as functions: greater(a, b)",
-    "'": "strings are not part of the grammar",
-    '"': "strings are not part of the grammar",
+    "'": "this string is never closed; end it with ' on the same line",
+    '"': 'this string is never closed; end it with " on the same line',
     "%": "'%' is not an operator; the operators are + - * / ** @",
     "!": "'!' is not an operator; the operators are + - * / ** @",
 }
@@ -63,8 +65,8 @@ class Source:
 
     def locate(self, message: str, line: int, column: int) -> str:
         """``message`` followed by the position and the line with a caret (as ParseError)."""
-        return (f"{message} (line {line}, column {column})\n    {self.line(line)}\n"
-                f"    {' ' * (column - 1)}^")
+        return (f"{shorten(message)} (line {line}, column {column})"
+                f"{caret_window(self.line(line), column)}")
 
 
 def tokenize(text: str, source: Source | None = None) -> list[Token]:
@@ -88,6 +90,8 @@ def tokenize(text: str, source: Source | None = None) -> list[Token]:
             append((piece, piece, None, line, column))
         elif kind == "name":
             append(("name", piece, None, line, column))
+        elif kind == "str":
+            append(("str", piece, piece[1:-1], line, column))
         elif kind == "num":
             append(("num", piece, _number(piece, source, line, column), line, column))
         elif kind == "nl":

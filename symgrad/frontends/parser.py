@@ -9,6 +9,7 @@ from typing import Mapping
 from ..errors import ParseError
 from ..ir import REGISTRY, Graph, Node
 from ..ops import const, var
+from ..ops.linalg import NAMESPACE as LINALG
 from .calls import BUILD_ERRORS, argument_problem, relocated
 from .lexer import Source, Token, tokenize
 
@@ -79,7 +80,7 @@ class _Parser:
         self.tokens = tokenize(text, self.source)
         self.shapes, self.dtypes = shapes, dtypes
         self.functions = {name: fn for name, fn in REGISTRY.functions.items()
-                          if name not in _INTERNAL}
+                          if name not in _INTERNAL} | REGISTRY.user_functions
         self.bindings: dict[str, _Value] = {}
         self.inputs: dict[str, Node] = {}   # in order of first appearance
 
@@ -145,14 +146,19 @@ class _Parser:
             tok = tokens[i]
             kind = tok[0]
             if expect_operand:
-                if kind == "num":
-                    operands.append(_Value("num", tok[2], tok))
+                if kind == "num" or kind == "str":
+                    operands.append(_Value(kind, tok[2], tok))
                     expect_operand = False
                 elif kind == "name":
                     following = tokens[i + 1][0]
                     if following == "(":
                         ops.append(_Frame("call", tok, len(operands), fn=self._function(tok)))
                         i += 2
+                        continue
+                    if following == "." and tok[1] == "linalg" and tokens[i + 3][0] == "(":
+                        function = self._namespaced(tokens[i + 2])         # linalg.inv(...)
+                        ops.append(_Frame("call", tokens[i + 2], len(operands), fn=function))
+                        i += 4
                         continue
                     if following == "=" and self._at_argument_start(ops, operands):
                         self._keyword(ops[-1], tok)
@@ -226,7 +232,7 @@ class _Parser:
             if frame.kind != "index":
                 raise self.error("':' is only allowed inside x[...] for slices, as in x[1:3]",
                                  tok)
-            frame.parts.append(None if empty else self._index_int(operands.pop()))
+            frame.parts.append(None if empty else self._index_item(operands.pop(), False))
             if len(frame.parts) > 2:
                 raise self.error("a slice has at most two ':' (start:stop:step)", tok)
             return True
@@ -252,7 +258,7 @@ class _Parser:
 
     def _end_item(self, frame: _Frame, operands: list, empty: bool) -> None:
         if frame.kind == "index":
-            part = None if empty else self._index_int(operands.pop())
+            part = None if empty else self._index_item(operands.pop(), not frame.parts)
             if frame.parts:
                 frame.parts.append(part)
                 part, frame.parts = slice(*frame.parts), []
@@ -282,6 +288,8 @@ class _Parser:
             return _Value("seq", frame.items, frame.tok)
         index = frame.items[0] if len(frame.items) == 1 and not frame.comma else tuple(
             frame.items)
+        if frame.target.kind == "seq":               # split(...)[k], slogdet(...)[1]
+            return self._pick(frame.target, index, frame.tok)
         target = self._node_or_number(frame.target, frame.tok)
         return self._invoke("getitem", (target, index), {}, frame.tok)
 
@@ -352,6 +360,13 @@ class _Parser:
             raise self.error(f"unknown function '{name}'; {hint}", tok)
         raise self.error(f"{problem}; to multiply write {name} * (...)", tok)
 
+    def _namespaced(self, tok: Token):
+        """The function ``linalg.<tok>`` names (the sg.linalg namespace)."""
+        if tok[0] != "name" or tok[1] not in LINALG:
+            raise self.error(f"linalg.{tok[1]} is not a function; linalg has "
+                             f"{', '.join(LINALG)}", tok)
+        return self.functions[tok[1]]
+
     def _invoke(self, name: str, args: tuple, kwargs: dict, tok: Token, fn=None) -> _Value:
         """Call the registry function ``name`` (``fn``: a call written in the text, whose
         arguments are checked first); errors get the position of ``tok``. A scalar float64
@@ -369,6 +384,9 @@ class _Parser:
             result = fn(*args, **kwargs)
         except BUILD_ERRORS as exc:
             raise relocated(exc, self.source, tok[3], tok[4], f"{name}()") from None
+        if isinstance(result, (tuple, list)) and result and all(
+                isinstance(r, Node) for r in result):   # split, slogdet: index it with [k]
+            return _Value("seq", result, tok)
         if not isinstance(result, Node):
             raise self.error(f"{name}() did not return a graph node (got "
                              f"{type(result).__name__})", tok)
@@ -383,13 +401,33 @@ class _Parser:
         if value.kind == "num":
             return float(value.value) if float_ else value.value
         raise self.error(f"'{tok[1]}' cannot be applied to {_describe(value)}; tuples, lists, "
-                         f"True, False and None are only function arguments", value.tok)
+                         f"strings, True, False and None are only function arguments", value.tok)
 
-    def _index_int(self, value: _Value) -> int:
+    def _index_item(self, value: _Value, gather: bool):
+        """An index item: an integer constant, or (``gather``, outside a slice) an int64
+        expression or a list of integers, which gathers."""
         if value.kind == "num" and type(value.value) is int:
             return value.value
+        if gather and ((value.kind == "node" and value.value.dtype == "int64") or (
+                value.kind == "seq" and isinstance(value.value, list)
+                and all(type(v) is int for v in value.value))):
+            return value.value
+        hint = (f"; this expression has dtype {value.value.dtype}: declare index inputs with "
+                f"dtypes={{name: 'int64'}}" if value.kind == "node" else "")
         raise self.error(f"indices and slice bounds must be integer constants such as 0, -1 or "
-                         f"2, not {_describe(value)}", value.tok)
+                         f"2, or an int64 expression or list of ints to gather, not "
+                         f"{_describe(value)}{hint}", value.tok)
+
+    def _pick(self, sequence: _Value, index, tok: Token) -> _Value:
+        """Item ``index`` of a sequence of nodes returned by a function."""
+        items = sequence.value
+        if type(index) is not int or not -len(items) <= index < len(items):
+            raise self.error(f"this function returned {len(items)} values: pick one with an "
+                             f"integer index from {-len(items)} to {len(items) - 1}", tok)
+        item = items[index]
+        if not isinstance(item, Node):
+            raise self.error(f"item {index} of {_describe(sequence)} is not an expression", tok)
+        return _Value("node", item, tok)
 
     def _missing_operand(self, tok: Token, ops: list) -> ParseError:
         top = ops[-1] if ops else None
@@ -440,6 +478,8 @@ def _describe(value: _Value) -> str:
         return repr(value.value)
     if value.kind == "num":
         return f"the number {value.value!r}"
+    if value.kind == "str":
+        return f"the string {value.value!r}"
     return "an expression"
 
 

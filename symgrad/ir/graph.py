@@ -25,6 +25,7 @@ class Graph:
     """
 
     __slots__ = ("outputs", "inputs", "nodes", "forward", "_index")
+    postprocess = None   # see CompressedGraph: evaluation returns the output arrays as they are
 
     def __init__(self, outputs, inputs: Sequence | None = None, *,
                  _forward: "Graph | None" = None):
@@ -72,6 +73,11 @@ class Graph:
     def __str__(self) -> str:
         return format_graph(self)
 
+    def __reduce__(self):
+        """Pickle as the graph file text (``sg.dumps``); unpickling re-interns the nodes."""
+        from .graphfile import dumps, graph_from_text
+        return graph_from_text, (dumps(self),)
+
     def __repr__(self) -> str:
         names = ", ".join(v.name for v in self.inputs)
         return f"<Graph ({names}) -> {len(self.outputs)} output(s), {len(self.nodes)} nodes>"
@@ -89,6 +95,18 @@ class Graph:
             for parent in node.inputs:
                 dg.add_edge(self.index(parent), i)
         return dg
+
+
+class CompressedGraph(Graph):
+    """A graph whose one output is a compressed derivative matrix (e.g. H·S for a colouring S);
+    ``postprocess(outputs) -> outputs``, applied by ``evaluate`` and ``compile`` to the list of
+    output arrays, turns it into the matrix users see (a scipy sparse array)."""
+
+    __slots__ = ("postprocess",)
+
+    def __init__(self, outputs, inputs: Sequence | None = None, *, postprocess):
+        super().__init__(outputs, inputs)
+        self.postprocess = postprocess
 
 
 def _check_inputs(nodes) -> list:

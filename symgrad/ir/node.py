@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 
@@ -108,6 +109,12 @@ class Node:
 
     __delattr__ = __setattr__
 
+    def __reduce__(self):
+        """Pickle as the graph file of the node's graph; unpickling re-interns it."""
+        from .graph import Graph
+        from .graphfile import dumps, node_from_text
+        return node_from_text, (dumps(Graph(self)),)
+
     def __bool__(self):
         raise SymgradError("a symgrad Node has no truth value: it is symbolic. Use sg.where "
                            "with sg.greater / sg.less for conditions")
@@ -187,3 +194,20 @@ def _collect() -> None:
             del _TABLE[key]
         del node, key
     _COLLECT_AT[0] = max(1 << 16, 2 * len(_TABLE))
+
+
+@contextlib.contextmanager
+def paused_gc():
+    """Pause Python's cycle collector while many nodes are built (by gradients, optimize, ...).
+
+    Building allocates many small acyclic objects (nodes are immutable, so they cannot form
+    cycles); left on, the collector re-scans every live node several times per call, which
+    measured as ~45% of ``gradients()`` on a 10^5-node graph.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -16,8 +16,8 @@ Shape = tuple
 def check_dtype(dtype, allowed=DTYPES) -> str:
     """Normalise a dtype spec (str or numpy dtype) to one of symgrad's dtype names."""
     try:
-        name = np.dtype(dtype).name
-    except TypeError:
+        name = None if dtype is None else np.dtype(dtype).name
+    except (TypeError, ValueError):
         name = None
     if name not in allowed:
         raise ShapeError(f"dtype {dtype!r} is not supported; use one of {', '.join(allowed)}")

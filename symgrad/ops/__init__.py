@@ -1,15 +1,17 @@
 """Layer 2: every primitive op (OpDef) and public builder, registered once and then frozen."""
 
 from ..ir import REGISTRY
-from . import arith, composite, elementwise, linalg, reduce, shape
+from . import arith, composite, elementwise, gather, linalg, products, reduce, shape
+from . import logic, special, statistics
 from ._define import const, define_op, lift, public, var
 
-for _module in (shape, reduce, linalg, composite):
+for _module in (shape, reduce, linalg, composite, gather, products):
     for _fn in _module.FUNCTIONS:              # sum_ / max_ are registered as "sum" / "max"
         REGISTRY.add_function(_fn.__name__.rstrip("_"), _fn)
 REGISTRY.add_function("var", var)
 REGISTRY.add_function("const", const)
 REGISTRY.freeze()
 
-__all__ = ["REGISTRY", "arith", "composite", "elementwise", "linalg", "reduce", "shape", "const",
-           "var", "define_op", "lift", "public"]
+__all__ = ["REGISTRY", "arith", "composite", "elementwise", "gather", "linalg", "logic",
+           "products", "reduce", "shape", "special", "statistics", "const", "var", "define_op",
+           "lift", "public"]

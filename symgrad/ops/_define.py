@@ -9,7 +9,8 @@ import numpy as np
 
 from ..errors import ShapeError, SymgradError
 from ..ir import REGISTRY, ConstValue, Node, OpDef, intern
-from ..ir.types import broadcast_shapes, check_dtype, check_shape, float_of, promote
+from ..ir.types import (DTYPES, FLOAT_DTYPES, broadcast_shapes, check_dtype, check_shape,
+                        float_of, promote)
 
 FOLD_LIMIT = 1 << 16  # constant subexpressions up to this many elements are folded at build time
 
@@ -57,26 +58,37 @@ def const(value, dtype: str | None = None) -> Node:
             dtype = "bool"
         elif isinstance(value, numbers.Number) and not isinstance(value, np.generic):
             dtype = "float64"
+    elif not isinstance(dtype, str) or dtype not in DTYPES:
+        dtype = check_dtype(dtype)
+    if isinstance(value, int) and not isinstance(value, bool) and dtype != "int64":
+        try:
+            value = float(value)                  # Python ints of any size, as numpy would
+        except OverflowError:
+            raise ShapeError(f"const: {value} is too large for {dtype}") from None
     try:
         array = np.asarray(value)
     except Exception as exc:
-        raise SymgradError(f"const: cannot make a constant of {value!r}: {exc}") from None
+        raise ShapeError(f"const: cannot make a constant of {value!r}: {exc}") from None
+    kind = array.dtype.kind
+    if kind not in "biuf":
+        raise ShapeError(f"const: value {value!r} is not numeric (dtype {array.dtype}); pass "
+                         f"numbers or an array of numbers (Python ints within int64)")
     if dtype is None:
-        kind = array.dtype.kind
         if kind == "b":
             dtype = "bool"
         elif kind in "iu":
             dtype = "int64"
-        elif kind == "f":
-            dtype = array.dtype.name if array.dtype.name in ("float32", "float64") else "float64"
         else:
-            raise SymgradError(f"const: value {value!r} is not numeric (dtype {array.dtype})")
-    dtype = check_dtype(dtype)
-    if array.dtype.kind not in "biuf":
-        raise SymgradError(f"const: value {value!r} is not numeric")
-    return intern(CONST, (), (("value", ConstValue(array.astype(dtype, copy=False))),))
+            dtype = array.dtype.name if array.dtype.name in ("float32", "float64") else "float64"
+    if dtype == "int64" and kind == "u" and array.size and array.max() > np.iinfo(np.int64).max:
+        raise ShapeError(f"const: {value!r} does not fit int64 (it would wrap around); make it "
+                         f"a float constant with dtype='float64'")
+    with np.errstate(over="ignore", invalid="ignore"):    # 1e300 as float32 is inf, silently
+        array = array.astype(dtype, copy=False)
+    return intern(CONST, (), (("value", ConstValue(array)),))
 
 
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _LIFTED: dict = {}  # (number, sign, dtype) -> const node: rules lift the same few numbers often
 
 
@@ -88,7 +100,7 @@ def lift(value, like: str | None) -> Node:
             and not isinstance(value, np.generic)):
         if like in ("float32", "float64"):
             dtype = like
-        elif isinstance(value, int) and like == "int64":
+        elif isinstance(value, int) and like == "int64" and _INT64_MIN <= value <= _INT64_MAX:
             dtype = "int64"
         else:
             dtype = "float64"
@@ -116,6 +128,11 @@ def apply(op: OpDef, args: tuple, params: dict | None = None) -> Node:
             break
     if type(op.bprop) is tuple and len(args) != len(op.bprop):
         raise SymgradError(f"{op.name} takes {len(op.bprop)} argument(s), got {len(args)}")
+    if op.elementwise and args:
+        first = args[0].dtype          # inline fast path: all inputs of one float dtype
+        if (op.same_dtype is not None or first not in FLOAT_DTYPES or len(args) > 1 and (
+                args[1].dtype != first or len(args) > 2)):
+            args = in_result_dtype(op, args, params)
     items = tuple(sorted(params.items())) if params else ()
     if op.simplify is not None:
         simpler = op.simplify(*args, **params) if params else op.simplify(*args)
@@ -125,6 +142,26 @@ def apply(op: OpDef, args: tuple, params: dict | None = None) -> Node:
         if a.op is not CONST:
             return intern(op, args, items)
     return _fold(op, args, items) if args else intern(op, args, items)
+
+
+def in_result_dtype(op: OpDef, args: tuple, params: dict | None) -> tuple:
+    """``args`` with the inputs at ``op.same_dtype`` cast to the dtype ``op`` declares, so that
+    the forward computes in exactly that dtype (numpy would make ``exp`` of a bool float16 and
+    ``bool + bool`` bool, where symgrad declares float64 and int64)."""
+    positions = op.same_dtype
+    if positions is None:
+        positions = range(len(args))
+    if not positions:
+        return args
+    first = args[positions[0]].dtype
+    if first in FLOAT_DTYPES and all(args[p].dtype == first for p in positions):
+        return args                    # one float dtype: every elementwise forward keeps it
+    _, dtype = op.infer(*args, **params) if params else op.infer(*args)
+    if dtype == "bool":
+        return args
+    cast = REGISTRY.ops["cast"]
+    return tuple(apply(cast, (a,), {"dtype": dtype}) if p in positions and a.dtype != dtype
+                 else a for p, a in enumerate(args))
 
 
 def _fold(op: OpDef, args: tuple, items: tuple) -> Node:
@@ -137,11 +174,12 @@ def _fold(op: OpDef, args: tuple, items: tuple) -> Node:
 
 
 def define_op(name: str, *, infer, forward, bprop, sympy, simplify=None, public: bool = True,
-              elementwise: bool = False, doc: str = "", emit: dict | None = None) -> OpDef:
+              elementwise: bool = False, doc: str = "", **traits) -> OpDef:
     """Register a primitive op; unless ``public`` is False its builder is also the public
-    function of the same name (``sg.<name>``, callable from parsed text). ``emit``: optional
-    backend forms (see ``OpDef``)."""
-    op = OpDef(name, infer, forward, bprop, sympy, simplify, elementwise, doc, emit)
+    function of the same name (``sg.<name>``, callable from parsed text). ``traits``: the
+    optional slots of ``OpDef`` (``same_dtype``, ``emit``, ``deps``, ``jvp``,
+    ``jax``)."""
+    op = OpDef(name, infer, forward, bprop, sympy, simplify, elementwise, doc, **traits)
     op.build = apply
     REGISTRY.add_op(op)
     if public:

@@ -1,25 +1,38 @@
 """Arithmetic: add sub mul div neg, with the construction-time identities that never change a
-value (x+0, x*1, x/1, --x; never x*0, which is NaN for x = inf)."""
+value, signed zeros included (x + -0.0, x - +0.0, x*1, x/1, --x; never x + +0.0, which is +0.0
+for x = -0.0, nor x*0, which is NaN for x = inf)."""
 
 from __future__ import annotations
+
 
 import numpy as np
 
 from ._define import CONST, define_op, elementwise, is_value, same_type
 
 
+def _neutral_zero(zero, x, negative: bool) -> bool:
+    """True when ``zero`` is a constant of zeros that leaves ``x`` bit for bit unchanged: x + z
+    needs z = -0.0 (``negative``), x - z needs z = +0.0; integer results have no signed zeros."""
+    if not is_value(zero, 0) or not same_type(x, zero):
+        return False
+    if x.dtype not in ("float32", "float64"):
+        return True
+    signs = np.signbit(zero.value)
+    return bool(signs.all() if negative else not signs.any())
+
+
 def _add_identity(a, b):
-    if is_value(b, 0) and same_type(a, b):
+    if _neutral_zero(b, a, negative=True):
         return a
-    if is_value(a, 0) and same_type(b, a):
+    if _neutral_zero(a, b, negative=True):
         return b
     return None
 
 
 def _sub_identity(a, b):
-    if is_value(b, 0) and same_type(a, b):
+    if _neutral_zero(b, a, negative=False):
         return a
-    if is_value(a, 0) and same_type(b, a):
+    if _neutral_zero(a, b, negative=True):                  # -0.0 - b = -b, also for b = ±0
         return neg(b)
     return None
 

@@ -30,11 +30,45 @@ def _exp_shifted(x, axis):
     return np.exp(shifted, out=shifted) if shifted.dtype.kind == "f" else np.exp(shifted), peak
 
 
-def _check_float_axes(opname, x, axis):
+def _exp_shifted_jax(jnp, x, axis):
+    """``_exp_shifted`` in jax.numpy (pure: no in-place updates)."""
+    peak = x.max(axis=axis, keepdims=True)
+    peak = jnp.where(jnp.isfinite(peak), peak, 0)
+    return jnp.exp(x - peak), peak
+
+
+def _softmax_jax(jnp, x, *, axis):
+    e, _ = _exp_shifted_jax(jnp, x, axis)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax_jax(jnp, x, *, axis):
+    e, peak = _exp_shifted_jax(jnp, x, axis)
+    return (x - peak) - jnp.log(e.sum(axis=axis, keepdims=True))
+
+
+def _logsumexp_jax(jnp, x, *, axis, keepdims):
+    e, peak = _exp_shifted_jax(jnp, x, axis)
+    out = jnp.log(e.sum(axis=axis, keepdims=True)) + peak
+    return out if keepdims else jnp.squeeze(out, axis=axis)
+
+
+def _cross_entropy_jax(jnp, logits, labels):
+    e, peak = _exp_shifted_jax(jnp, logits, 1)
+    picked = jnp.take_along_axis(logits, labels[:, None], axis=1)[:, 0]
+    return (jnp.log(e.sum(axis=1)) - picked + peak[:, 0]).mean()
+
+
+def _smo_jax(jnp, logits, labels):
+    p = _softmax_jax(jnp, logits, axis=(1,))
+    return p.at[jnp.arange(p.shape[0]), labels].add(-1)
+
+
+def _check_float_axes(opname, x, axis, empty_ok=False):
     if x.dtype == "bool":
         raise ShapeError(f"{opname}: input must be numbers, not bool")
-    if any(x.shape[a] == 0 for a in axis):
-        raise ShapeError(f"{opname}: cannot normalise over an empty axis of shape {x.shape}")
+    if not empty_ok and any(x.shape[a] == 0 for a in axis):
+        raise ShapeError(f"{opname}: cannot reduce over an empty axis of shape {x.shape}")
 
 
 def _vectorized(sp_fn):
@@ -43,11 +77,13 @@ def _vectorized(sp_fn):
 
 # -- softmax ------------------------------------------------------------------------------------
 def _softmax_infer(x, *, axis):
-    _check_float_axes("softmax", x, axis)
+    _check_float_axes("softmax", x, axis, empty_ok=True)    # empty in, empty out (numpy, JAX)
     return x.shape, float_of(x.dtype)
 
 
 def _softmax_forward(x, *, axis):
+    if np.size(x) == 0:
+        return np.empty(np.shape(x), dtype=float_of(np.asarray(x).dtype.name))
     e, _ = _exp_shifted(x, axis)
     e /= e.sum(axis=axis, keepdims=True)
     return e
@@ -59,7 +95,8 @@ def _softmax_sympy(sp, x, *, axis):
 
 
 softmax_op = define_op(
-    "softmax", infer=_softmax_infer, forward=_softmax_forward, public=False,
+    "softmax", deps="along_axis", infer=_softmax_infer, forward=_softmax_forward, public=False,
+    jax=_softmax_jax,
     # d softmax: s * (g - sum(g * s)) along the axis
     bprop=(lambda g, out, x, *, axis: mul(out, sub(g, sum_(mul(g, out), axis, keepdims=True))),),
     sympy=_softmax_sympy, doc="exp(x) / sum(exp(x)) along axis, max-shifted",
@@ -79,11 +116,13 @@ def softmax(x, axis=-1) -> Node:
 
 # -- log_softmax --------------------------------------------------------------------------------
 def _log_softmax_infer(x, *, axis):
-    _check_float_axes("log_softmax", x, axis)
+    _check_float_axes("log_softmax", x, axis, empty_ok=True)
     return x.shape, float_of(x.dtype)
 
 
 def _log_softmax_forward(x, *, axis):
+    if np.size(x) == 0:
+        return np.empty(np.shape(x), dtype=float_of(np.asarray(x).dtype.name))
     e, peak = _exp_shifted(x, axis)
     return (x - peak) - np.log(np.sum(e, axis=axis, keepdims=True))
 
@@ -94,7 +133,8 @@ def _log_softmax_sympy(sp, x, *, axis):
 
 
 log_softmax_op = define_op(
-    "log_softmax", infer=_log_softmax_infer, forward=_log_softmax_forward, public=False,
+    "log_softmax", deps="along_axis", infer=_log_softmax_infer, forward=_log_softmax_forward,
+    public=False, jax=_log_softmax_jax,
     # g - softmax * sum(g), with softmax = exp(out): out <= 0, so exp never overflows
     bprop=(lambda g, out, x, *, axis: sub(g, mul(exp(out), sum_(g, axis, keepdims=True))),),
     sympy=_log_softmax_sympy, doc="x - logsumexp(x) along axis, max-shifted",
@@ -128,9 +168,9 @@ def _logsumexp_forward(x, *, axis, keepdims):
 
 
 def _logsumexp_rule(g, out, x, *, axis, keepdims):
-    keep = kept_shape(x.shape, axis)
-    # g * softmax, as exp(x - logsumexp(x)): the exponent is <= 0
-    return mul(reshape(g, keep), exp(sub(x, reshape(out, keep))))
+    # g * softmax(x), max-shifted: exact at any magnitude (exp(x - out) is [1, 1], not
+    # [0.5, 0.5], for logsumexp([x, x]) once x > 1e16, where out rounds to x)
+    return mul(reshape(g, kept_shape(x.shape, axis)), softmax(x, axis))
 
 
 def _logsumexp_sympy(sp, x, *, axis, keepdims):
@@ -139,7 +179,8 @@ def _logsumexp_sympy(sp, x, *, axis, keepdims):
 
 
 logsumexp_op = define_op(
-    "logsumexp", infer=_logsumexp_infer, forward=_logsumexp_forward, public=False,
+    "logsumexp", deps="reduce", infer=_logsumexp_infer, forward=_logsumexp_forward, public=False,
+    jax=_logsumexp_jax,
     bprop=(_logsumexp_rule,), sympy=_logsumexp_sympy,
     emit={"batch": lambda batch, x, *, axis, keepdims: _logsumexp_forward(
         x, axis=batch_axes(axis, batch), keepdims=keepdims)},
@@ -191,6 +232,8 @@ def _cross_entropy_infer(logits, labels):
 def _cross_entropy_forward(logits, labels):
     rows, classes = logits.shape
     labels = _check_labels(labels, classes)
+    if rows == 0:                        # the mean of no rows: NaN, as numpy and JAX, silently
+        return np.array(np.nan, dtype=logits.dtype)
     e, peak = _exp_shifted(logits, 1)
     log_total = np.log(e.sum(axis=1))
     log_total -= logits[np.arange(rows), labels]
@@ -216,6 +259,7 @@ def _cross_entropy_sympy(sp, logits, labels):
 
 cross_entropy_op = define_op(
     "cross_entropy", infer=_cross_entropy_infer, forward=_cross_entropy_forward, public=False,
+    jax=_cross_entropy_jax,
     bprop=(lambda g, out, logits, labels:
            mul(div(g, logits.shape[0]), softmax_minus_onehot(logits, labels)),
            None),                                    # int labels: not differentiable
@@ -241,6 +285,7 @@ def _smo_sympy(sp, logits, labels):
 
 softmax_minus_onehot_op = define_op(
     "softmax_minus_onehot", infer=_smo_infer, forward=_smo_forward, public=False,
+    jax=_smo_jax,
     # d/dlogits equals that of softmax (the one-hot is constant)
     bprop=(lambda g, out, logits, labels: softmax_op.bprop[0](g, softmax(logits, 1), logits,
                                                                axis=(1,)),

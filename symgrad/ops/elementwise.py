@@ -7,34 +7,47 @@ maximum/minimum split the gradient evenly between tied arguments. The kinks are 
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ..errors import ShapeError
-from ..ir.types import broadcast_shapes, float_of, promote
-from ._define import comparison, define_op, elementwise, is_value, public, same_type
+from ..ir.types import DTYPES, broadcast_shapes, check_dtype, float_of, promote
+from ._define import CONST, apply, comparison, const, define_op, elementwise, is_value, public, same_type
 from .arith import add, div, mul, neg, sub
 
 
-def _pow_forward(a, b):
-    if np.asarray(a).dtype.kind != "f" and np.asarray(b).dtype.kind != "f":
-        a = np.asarray(a, dtype="float64")
-    return np.power(a, b)
-
-
-def _unary(name, forward, rule, sympy, real=True, doc="", scalar=None):
+def _unary(name, forward, rule, sympy, real=True, doc="", scalar=None, jax=None):
     return define_op(name, infer=elementwise(name, real=real), forward=forward, elementwise=True,
                      bprop=(rule,), sympy=sympy, doc=doc,
-                     emit={"scalar": scalar} if scalar else None)
+                     emit={"scalar": scalar} if scalar else None, jax=jax)
 
 
 def _sigmoid(x):
     return np.exp(-np.logaddexp(0, -x))   # never overflows, exact in both tails
 
 
+def _nonzero(x):
+    return greater(abs_(x), 0)
+
+
+def _pow_grad_base(g, out, a, b):
+    # b * a**(b-1), but exactly 0 where b == 0 (as JAX: d/dx x**0 = 0 even at x = 0); the
+    # exponent is replaced by 1 there so that no 0 * inf is formed at any order
+    nonzero = _nonzero(b)
+    safe_b = where(nonzero, b, 1)
+    return mul(g, where(nonzero, mul(safe_b, pow_(a, sub(safe_b, 1))), mul(b, 0)))
+
+
+def _pow_grad_exponent(g, out, a, b):
+    # a**b * log(a), with log(1) = 0 in place of log(0) (as JAX: d/dy 0**y = 0 for y > 0 and
+    # at (0, 0)); built only for a variable exponent
+    return mul(g, mul(out, log(where(_nonzero(a), a, 1))))
+
+
 pow_ = define_op(
-    "pow", infer=elementwise("pow", real=True), forward=_pow_forward, elementwise=True,
-    bprop=(lambda g, out, a, b: mul(g, mul(b, pow_(a, sub(b, 1)))),
-           lambda g, out, a, b: mul(g, mul(out, log(a)))),    # built only for a variable exponent
+    "pow", infer=elementwise("pow", real=True), forward=np.power, elementwise=True,
+    bprop=(_pow_grad_base, _pow_grad_exponent),
     sympy=lambda sp, a, b: a ** b,
     simplify=lambda a, b: a if is_value(b, 1) and same_type(a, b) else None, doc="a ** b",
     emit={"scalar": "power({0}, {1})"})
@@ -51,11 +64,12 @@ tanh = _unary("tanh", np.tanh, lambda g, out, x: mul(g, sub(1, mul(out, out))),
               lambda sp, x: sp.tanh(x))
 sigmoid = _unary("sigmoid", _sigmoid, lambda g, out, x: mul(g, mul(out, sub(1, out))),
                  lambda sp, x: 1 / (1 + sp.exp(-x)), doc="1 / (1 + exp(-x)), overflow-free",
-                 scalar="exp(-logaddexp(0.0, -{0}))")
+                 scalar="exp(-logaddexp(0.0, -{0}))",
+                 jax=lambda jnp, x: jnp.exp(-jnp.logaddexp(0, -x)))
 softplus = _unary("softplus", lambda x: np.logaddexp(0, x),
                   lambda g, out, x: mul(g, sigmoid(x)),
                   lambda sp, x: sp.log(1 + sp.exp(x)), doc="log(1 + exp(x)), overflow-free",
-                  scalar="logaddexp(0.0, {0})")
+                  scalar="logaddexp(0.0, {0})", jax=lambda jnp, x: jnp.logaddexp(0, x))
 log1p = _unary("log1p", np.log1p, lambda g, out, x: div(g, add(1, x)),
                lambda sp, x: sp.log(1 + x))
 expm1 = _unary("expm1", np.expm1, lambda g, out, x: mul(g, add(out, 1)),
@@ -75,13 +89,23 @@ def _heaviside(x, at0):
     return out
 
 
+def _heaviside_infer(x, *, at0=None):
+    if at0 is None:
+        raise ShapeError("heaviside: give the value at 0 as at0=..., e.g. heaviside(x, at0=0.5) "
+                         "(numpy's second argument)")
+    if isinstance(at0, (bool, np.bool_)) or not isinstance(at0, numbers.Real):
+        raise ShapeError(f"heaviside: at0 must be a number, got {at0!r}")
+    return x.shape, float_of(x.dtype)
+
+
 heaviside = define_op(
-    "heaviside", infer=elementwise("heaviside", real=True), elementwise=True,
+    "heaviside", infer=_heaviside_infer, elementwise=True,
     forward=lambda x, *, at0: _heaviside(x, at0),
     bprop=(None,),
     sympy=lambda sp, x, *, at0: sp.Heaviside(x, sp.nsimplify(at0)),
     doc="step function: 0 for x < 0, at0 for x = 0, 1 for x > 0 (derivative 0, no path)",
-    emit={"scalar": "heaviside({0}, {at0})"})
+    emit={"scalar": "heaviside({0}, {at0})"},
+    jax=lambda jnp, x, *, at0: jnp.heaviside(x, at0))
 
 
 def _step(x, at0):
@@ -90,21 +114,28 @@ def _step(x, at0):
 
 relu = _unary("relu", lambda x: np.maximum(x, 0), lambda g, out, x: mul(g, _step(x, 0)),
               lambda sp, x: sp.Max(0, x), real=False, doc="max(x, 0); relu'(0) = 0",
-              scalar="maximum({0}, 0.0)")
+              scalar="maximum({0}, 0.0)", jax=lambda jnp, x: jnp.maximum(x, 0))
 abs_ = _unary("abs", np.abs, lambda g, out, x: mul(g, sign(x)), lambda sp, x: sp.Abs(x),
               real=False, doc="|x|; abs'(0) = 0")
 sign = _unary("sign", np.sign, None, lambda sp, x: sp.sign(x), real=False,
               doc="-1, 0 or 1; derivative 0 (no path)")
 
+def _larger_gets(g, a, b):
+    """g times 1 where a > b, 0 where a < b, 1/2 where they tie: compared, never subtracted,
+    so that ties at infinity split evenly too (inf - inf would be NaN)."""
+    one, zero, half = (const(v, g.dtype) for v in (1, 0, 0.5))
+    return mul(g, where(greater(a, b), one, where(less(a, b), zero, half)))
+
+
 maximum = define_op(
     "maximum", infer=elementwise("maximum"), forward=np.maximum, elementwise=True,
-    bprop=(lambda g, out, a, b: mul(g, _step(sub(a, b), 0.5)),
-           lambda g, out, a, b: mul(g, _step(sub(b, a), 0.5))),      # ties split evenly
+    bprop=(lambda g, out, a, b: _larger_gets(g, a, b),
+           lambda g, out, a, b: _larger_gets(g, b, a)),      # ties split evenly
     sympy=lambda sp, a, b: sp.Max(a, b), doc="elementwise max(a, b)")
 minimum = define_op(
     "minimum", infer=elementwise("minimum"), forward=np.minimum, elementwise=True,
-    bprop=(lambda g, out, a, b: mul(g, _step(sub(b, a), 0.5)),
-           lambda g, out, a, b: mul(g, _step(sub(a, b), 0.5))),
+    bprop=(lambda g, out, a, b: _larger_gets(g, b, a),
+           lambda g, out, a, b: _larger_gets(g, a, b)),
     sympy=lambda sp, a, b: sp.Min(a, b), doc="elementwise min(a, b)")
 
 greater = define_op("greater", infer=comparison("greater"), forward=np.greater, elementwise=True,
@@ -125,15 +156,21 @@ def _where_infer(cond, a, b):
 
 
 def _where_simplify(cond, a, b):
-    return a if a is b and same_type(a, cond) else None
+    if a is b and same_type(a, cond):
+        return a
+    if cond.op is CONST and cond.dtype == "bool" and cond.params[0][1].uniform is not None:
+        chosen = a if cond.params[0][1].uniform else b
+        return chosen if same_type(chosen, cond, a, b) else None
+    return None
 
 
 where = define_op(
-    "where", infer=_where_infer, forward=np.where, elementwise=True,
+    "where", infer=_where_infer, forward=np.where, elementwise=True, same_dtype=(1, 2),
     bprop=(None,
            lambda g, out, c, a, b: where(c, g, 0),
            lambda g, out, c, a, b: where(c, 0, g)),
     sympy=lambda sp, c, a, b: sp.Piecewise((a, c), (b, True)), simplify=_where_simplify,
+    jax=lambda jnp, c, a, b: jnp.where(c, a, b),
     doc="where(cond, a, b): a where cond holds, else b")
 
 
@@ -150,17 +187,35 @@ def _cast_infer(x, *, dtype):
 
 
 cast = define_op(
-    "cast", infer=_cast_infer, elementwise=True,
+    "cast", infer=_cast_infer, elementwise=True, same_dtype=(),
     forward=lambda x, *, dtype: np.asarray(x).astype(dtype),
     bprop=(lambda g, out, x, *, dtype: cast(g, dtype=float_of(x.dtype)),),
     sympy=lambda sp, x, *, dtype: _cast_sympy(sp, x, dtype),
+    jax=lambda jnp, x, *, dtype: x.astype(dtype),
     simplify=lambda x, *, dtype: x if x.dtype == dtype else None,
     doc="x converted to another dtype")
 
 
+def _build_cast(op, args, params):
+    if set(params) != {"dtype"}:
+        raise ShapeError(f"cast takes one keyword, dtype=..., got {sorted(params) or 'none'}")
+    dtype = params["dtype"]
+    if not (isinstance(dtype, str) and dtype in DTYPES):
+        dtype = check_dtype(dtype)       # numpy dtypes and types become names; others: error
+    return apply(op, args, {"dtype": dtype})
+
+
+cast.build = _build_cast
+
+
 @public
 def square(x):
-    """x * x."""
+    """x * x.
+
+    >>> import symgrad as sg
+    >>> sg.evaluate(sg.Graph(sg.square(sg.var("x"))), {"x": 3.0})[0]
+    array(9.)
+    """
     return mul(x, x)
 
 

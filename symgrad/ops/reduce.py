@@ -6,10 +6,10 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..ir import Node
-from ..ir.types import size_of
-from ._define import apply, batch_axes, define_op, lift
+from ..ir.types import float_of, size_of
+from ._define import apply, batch_axes, const, define_op, lift
 from .arith import div, mul
-from .elementwise import heaviside
+from .elementwise import less, where
 from .shape import broadcast_to, kept_shape, normalize_axes, reshape
 
 
@@ -44,8 +44,9 @@ def _sum_simplify(x, *, axis, keepdims):
 
 
 sum_op = define_op(
-    "sum", infer=_sum_infer, public=False,
+    "sum", deps="reduce", infer=_sum_infer, public=False,
     forward=lambda x, *, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+    jax=lambda jnp, x, *, axis, keepdims: jnp.sum(x, axis=axis, keepdims=keepdims),
     bprop=(lambda g, out, x, *, axis, keepdims: _spread(g, x, axis),),
     sympy=lambda sp, x, *, axis, keepdims: object_array(np.sum(x, axis=axis,
                                                                keepdims=keepdims)),
@@ -78,7 +79,9 @@ def _max_infer(x, *, axis, keepdims):
 def _max_rule(g, out, x, *, axis, keepdims):
     # The gradient goes to the arg-max; ties share it evenly: mask / count of maxima.
     peak = reshape(out, kept_shape(x.shape, axis))
-    mask = heaviside(x - peak, at0=1.0)              # 1 where x == max, else 0 (x <= max)
+    dtype = float_of(x.dtype)
+    # 1 where x == max, else 0; compared, not subtracted, so a max of inf gets its share
+    mask = where(less(x, peak), const(0, dtype), const(1, dtype))
     count = sum_(mask, axis, keepdims=True)
     return mul(_spread(g, x, axis), div(mask, count))
 
@@ -95,8 +98,9 @@ def _max_sympy(sp, x, *, axis, keepdims):
 
 
 max_op = define_op(
-    "max", infer=_max_infer, public=False,
+    "max", deps="reduce", infer=_max_infer, public=False,
     forward=lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
+    jax=lambda jnp, x, *, axis, keepdims: jnp.max(x, axis=axis, keepdims=keepdims),
     bprop=(_max_rule,), sympy=_max_sympy,
     simplify=lambda x, *, axis, keepdims: x if not axis else None,
     emit={"batch": lambda batch, x, *, axis, keepdims: np.max(x, batch_axes(axis, batch),

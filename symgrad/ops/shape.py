@@ -8,8 +8,8 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..ir.types import broadcast_shapes, check_shape, promote, size_of
-from ..ir import Node
-from ._define import apply, batch_align, batch_axes, define_op, lift
+from ..ir import REGISTRY, Node
+from ._define import apply, batch_align, batch_axes, const, define_op, lift
 
 
 def _broadcast_to_infer(x, *, shape):
@@ -38,8 +38,9 @@ def _sum_to_infer(x, *, shape):
 
 
 broadcast_to_op = define_op(
-    "broadcast_to", infer=_broadcast_to_infer, public=False,
+    "broadcast_to", deps="gather", infer=_broadcast_to_infer, public=False,
     forward=lambda x, *, shape: np.broadcast_to(x, shape),
+    jax=lambda jnp, x, *, shape: jnp.broadcast_to(x, shape),
     bprop=(lambda g, out, x, *, shape: sum_to(g, x.shape),),
     sympy=lambda sp, x, *, shape: np.broadcast_to(x, shape),
     simplify=lambda x, *, shape: x if x.shape == shape else None,
@@ -48,7 +49,9 @@ broadcast_to_op = define_op(
     doc="x repeated along new or size-1 axes (numpy broadcasting)")
 
 sum_to_op = define_op(
-    "sum_to", infer=_sum_to_infer, forward=_sum_to_forward, public=False,
+    "sum_to", deps="reduce", infer=_sum_to_infer, forward=_sum_to_forward, public=False,
+    jax=lambda jnp, x, *, shape: x.sum(axis=_sum_to_axes(x.shape, shape),
+                                       keepdims=True).reshape(shape),
     bprop=(lambda g, out, x, *, shape: broadcast_to(g, x.shape),),
     sympy=lambda sp, x, *, shape: _sum_to_forward(x, shape=shape),
     simplify=lambda x, *, shape: x if x.shape == shape else None,
@@ -62,8 +65,9 @@ def _reshape_infer(x, *, shape):
 
 
 reshape_op = define_op(
-    "reshape", infer=_reshape_infer, public=False,
+    "reshape", deps="gather", infer=_reshape_infer, public=False,
     forward=lambda x, *, shape: np.reshape(x, shape),
+    jax=lambda jnp, x, *, shape: x.reshape(shape),
     bprop=(lambda g, out, x, *, shape: reshape(g, x.shape),),
     sympy=lambda sp, x, *, shape: np.reshape(x, shape),
     simplify=lambda x, *, shape: x if x.shape == shape else None,
@@ -110,7 +114,8 @@ def reshape(x, shape) -> Node:
     return apply(reshape_op, (x,), {"shape": check_shape(shape)})
 
 
-def _axis(axis, ndim, opname):
+def axis_index(axis, ndim: int, opname: str) -> int:
+    """``axis`` (negatives allowed) as a non-negative int below ``ndim``, or ShapeError."""
     if not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim:
         raise ShapeError(f"{opname}: axis {axis!r} is out of range for {ndim} dimension(s)")
     return int(axis) % ndim
@@ -142,8 +147,9 @@ def _concatenate_rule(position):
 
 
 concatenate_op = define_op(
-    "concatenate", infer=_concatenate_infer, public=False,
+    "concatenate", deps="gather", infer=_concatenate_infer, public=False,
     forward=lambda *xs, axis: np.concatenate(xs, axis=axis),
+    jax=lambda jnp, *xs, axis: jnp.concatenate(xs, axis=axis),
     bprop=_concatenate_rule,
     sympy=lambda sp, *xs, axis: np.concatenate(xs, axis=axis),
     doc="arrays joined along an existing axis")
@@ -168,7 +174,8 @@ def _pad_forward(g, *, axis, start, stop, size):
 
 
 slice_axis_op = define_op(
-    "slice_axis", infer=_slice_infer, forward=_slice_forward, public=False,
+    "slice_axis", deps="gather", infer=_slice_infer, forward=_slice_forward, public=False,
+    jax=lambda jnp, x, **params: _slice_forward(x, **params),
     bprop=(lambda g, out, x, *, axis, start, stop:
            pad_axis(g, axis, start, stop, x.shape[axis]),),
     sympy=lambda sp, x, *, axis, start, stop: _slice_forward(x, axis=axis, start=start, stop=stop),
@@ -183,7 +190,10 @@ def _pad_infer(g, *, axis, start, stop, size):
 
 
 pad_axis_op = define_op(
-    "pad_axis", infer=_pad_infer, forward=_pad_forward, public=False,
+    "pad_axis", deps="gather", infer=_pad_infer, forward=_pad_forward, public=False,
+    jax=lambda jnp, g, *, axis, start, stop, size: jnp.zeros(
+        g.shape[:axis] + (size,) + g.shape[axis + 1:], g.dtype).at[
+        (slice(None),) * axis + (slice(start, stop),)].set(g),
     bprop=(lambda g, out, x, *, axis, start, stop, size: slice_axis(g, axis, start, stop),),
     sympy=lambda sp, x, *, axis, start, stop, size: _pad_forward(x, axis=axis, start=start,
                                                                  stop=stop, size=size),
@@ -206,7 +216,7 @@ def concatenate(xs: Sequence, axis: int = 0) -> Node:
     (5,)
     """
     xs = _nodes(xs, "concatenate")
-    return apply(concatenate_op, xs, {"axis": _axis(axis, max(xs[0].ndim, 1), "concatenate")})
+    return apply(concatenate_op, xs, {"axis": axis_index(axis, max(xs[0].ndim, 1), "concatenate")})
 
 
 def stack(xs: Sequence, axis: int = 0) -> Node:
@@ -220,7 +230,7 @@ def stack(xs: Sequence, axis: int = 0) -> Node:
     for x in xs[1:]:
         if x.shape != xs[0].shape:
             raise ShapeError(f"stack: shapes {xs[0].shape} and {x.shape} differ")
-    axis = _axis(axis, xs[0].ndim + 1, "stack")
+    axis = axis_index(axis, xs[0].ndim + 1, "stack")
     new = xs[0].shape[:axis] + (1,) + xs[0].shape[axis:]
     return concatenate([reshape(x, new) for x in xs], axis=axis)
 
@@ -282,8 +292,9 @@ def _inverse(axes):
 
 
 transpose_op = define_op(
-    "transpose", infer=_transpose_infer, public=False,
+    "transpose", deps="gather", infer=_transpose_infer, public=False,
     forward=lambda x, *, axes: np.transpose(x, axes),          # a view: never copies
+    jax=lambda jnp, x, *, axes: jnp.transpose(x, axes),
     bprop=(lambda g, out, x, *, axes: transpose(g, _inverse(axes)),),
     sympy=lambda sp, x, *, axes: np.transpose(x, axes),
     simplify=_transpose_simplify,
@@ -412,7 +423,8 @@ def _scatter_sympy(sp, g, *, index, shape):
 
 
 getitem_op = define_op(
-    "getitem", infer=_getitem_infer, forward=_getitem_forward, public=False,
+    "getitem", deps="gather", infer=_getitem_infer, forward=_getitem_forward, public=False,
+    jax=lambda jnp, x, *, index: _getitem_forward(x, index=index),
     bprop=(lambda g, out, x, *, index: scatter(g, index, x.shape),),
     sympy=lambda sp, x, *, index: np.asarray(x[_index_of(index)], dtype=object),
     simplify=lambda x, *, index: x if _is_identity(x, index) else None,
@@ -420,7 +432,8 @@ getitem_op = define_op(
     doc="x[index] with constant ints, slices and new axes")
 
 scatter_op = define_op(
-    "scatter", infer=_scatter_infer, forward=_scatter_forward, public=False,
+    "scatter", deps="gather", infer=_scatter_infer, forward=_scatter_forward, public=False,
+    jax=lambda jnp, g, *, index, shape: jnp.zeros(shape, g.dtype).at[_index_of(index)].set(g),
     bprop=(lambda g, out, x, *, index, shape: getitem_op(g, index=index),),
     sympy=_scatter_sympy,
     doc="zeros of shape, with g placed at index (the bprop of getitem; its bprop is getitem)")
@@ -428,17 +441,42 @@ scatter_op = define_op(
 
 def getitem(x, index) -> Node:
     """x[index] for constant ``index``: ints (negative allowed), slices with steps, ``...`` and
-    ``None``, or a tuple of them. Out-of-range ints raise ShapeError at build time.
+    ``None``, or a tuple of them. Out-of-range ints raise ShapeError at build time. One index
+    array (an int64 node, an int list or array) among slices and ``...`` gathers (``take``).
 
     >>> import symgrad as sg
     >>> X = sg.var("X", shape=(4, 3))
-    >>> X[1:].shape, X[:, 0].shape, X[-1, ::2].shape, X[2, 1].shape
-    ((3, 3), (4,), (2,), ())
+    >>> X[1:].shape, X[:, 0].shape, X[-1, ::2].shape, X[2, 1].shape, X[1:, [0, 0]].shape
+    ((3, 3), (4,), (2,), (), (3, 2))
     """
     x = lift(x, None)
-    if isinstance(index, Node):
-        raise ShapeError("getitem: the index must be a constant (ints and slices), not a node")
+    items = index if isinstance(index, tuple) else (index,)
+    arrays = [k for k, it in enumerate(items) if _is_index_array(it)]
+    if arrays:
+        return _gather(x, items, arrays)
     return apply(getitem_op, (x,), {"index": _index_key(index, x.shape)})
+
+
+def _is_index_array(item) -> bool:
+    return isinstance(item, (Node, list, np.ndarray))
+
+
+def _gather(x: Node, items: tuple, arrays: list) -> Node:
+    """x[..., idx, ...] with one index array among full-range slices: ``take`` along its axis
+    (numpy puts the index's dimensions in place of that axis, as take does)."""
+    position = arrays[0]
+    rest = items[:position] + items[position + 1:]
+    if len(arrays) > 1 or any(it is None or not isinstance(it, (slice, type(Ellipsis)))
+                              for it in rest):
+        raise ShapeError(f"getitem: an index array (gather) can be combined only with slices "
+                         f"and '...', one array per index, got {items!r}; index in steps, "
+                         f"e.g. x[idx][:, 0]")
+    if any(it is Ellipsis for it in items[:position]):     # counted from the end
+        axis = x.ndim - 1 - sum(1 for it in items[position + 1:] if it is not Ellipsis)
+    else:
+        axis = position
+    sliced = getitem(x, rest[:position] + (slice(None),) + rest[position:])
+    return REGISTRY.functions["take"](sliced, items[position], axis=axis)
 
 
 def scatter(g, index: tuple, shape: tuple) -> Node:
@@ -446,6 +484,195 @@ def scatter(g, index: tuple, shape: tuple) -> Node:
     return apply(scatter_op, (g,), {"index": index, "shape": tuple(shape)})
 
 
+# -- numpy's shape functions, as compositions of the ops above --------------------------------
+def expand_dims(x, axis) -> Node:
+    """x with new size-1 axes at the positions ``axis`` (an int or a tuple) of the result.
+
+    >>> import symgrad as sg
+    >>> sg.expand_dims(sg.var("x", shape=(2, 3)), (0, -1)).shape
+    (1, 2, 3, 1)
+    """
+    x = lift(x, None)
+    count = len(axis) if isinstance(axis, (tuple, list)) else 1
+    axes = normalize_axes(axis, x.ndim + count, "expand_dims")
+    dims = iter(x.shape)
+    return reshape(x, tuple(1 if k in axes else next(dims) for k in range(x.ndim + count)))
+
+
+def squeeze(x, axis=None) -> Node:
+    """x without its size-1 axes (or only those in ``axis``, which must have size 1).
+
+    >>> import symgrad as sg
+    >>> sg.squeeze(sg.var("x", shape=(1, 3, 1))).shape
+    (3,)
+    """
+    x = lift(x, None)
+    if axis is None:
+        axes = tuple(k for k, d in enumerate(x.shape) if d == 1)
+    else:
+        axes = normalize_axes(axis, x.ndim, "squeeze")
+        wide = [k for k in axes if x.shape[k] != 1]
+        if wide:
+            raise ShapeError(f"squeeze: axis {wide[0]} of shape {x.shape} has size "
+                             f"{x.shape[wide[0]]}, not 1")
+    return reshape(x, tuple(d for k, d in enumerate(x.shape) if k not in axes))
+
+
+def moveaxis(x, source, destination) -> Node:
+    """x with the axes ``source`` moved to the positions ``destination`` (ints or tuples).
+
+    >>> import symgrad as sg
+    >>> sg.moveaxis(sg.var("x", shape=(2, 3, 4)), 0, -1).shape
+    (3, 4, 2)
+    """
+    x = lift(x, None)
+    source = source if isinstance(source, (tuple, list)) else (source,)
+    destination = destination if isinstance(destination, (tuple, list)) else (destination,)
+    if len(source) != len(destination):
+        raise ShapeError(f"moveaxis: source {source} and destination {destination} differ in "
+                         f"length")
+    src = [axis_index(a, x.ndim, "moveaxis") for a in source]
+    dst = [axis_index(a, x.ndim, "moveaxis") for a in destination]
+    normalize_axes(tuple(src), x.ndim, "moveaxis")             # no repeats
+    normalize_axes(tuple(dst), x.ndim, "moveaxis")
+    order = [k for k in range(x.ndim) if k not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return transpose(x, tuple(order))
+
+
+def swapaxes(x, axis1: int, axis2: int) -> Node:
+    """x with axes ``axis1`` and ``axis2`` exchanged.
+
+    >>> import symgrad as sg
+    >>> sg.swapaxes(sg.var("x", shape=(2, 3, 4)), 0, 2).shape
+    (4, 3, 2)
+    """
+    x = lift(x, None)
+    order = list(range(x.ndim))
+    i, j = axis_index(axis1, x.ndim, "swapaxes"), axis_index(axis2, x.ndim, "swapaxes")
+    order[i], order[j] = j, i
+    return transpose(x, tuple(order))
+
+
+def flip(x, axis=None) -> Node:
+    """x reversed along ``axis`` (None: every axis).
+
+    >>> import symgrad as sg
+    >>> sg.evaluate(sg.flip(sg.const([1.0, 2.0, 3.0])), {})[0].tolist()
+    [3.0, 2.0, 1.0]
+    """
+    x = lift(x, None)
+    axes = normalize_axes(axis, x.ndim, "flip")
+    return getitem(x, tuple(slice(None, None, -1) if k in axes else slice(None)
+                            for k in range(x.ndim)))
+
+
+def tile(x, reps) -> Node:
+    """numpy's ``tile``: x repeated ``reps`` times along each axis (a broadcast, then a
+    reshape; short ``reps`` or a short x get leading 1s).
+
+    >>> import symgrad as sg
+    >>> sg.tile(sg.var("x", shape=(2, 3)), (2, 1, 2)).shape
+    (2, 2, 6)
+    """
+    x = lift(x, None)
+    reps = tuple(int(r) for r in (reps if isinstance(reps, (tuple, list)) else (reps,)))
+    if any(r < 0 for r in reps):
+        raise ShapeError(f"tile: reps {reps} must be non-negative")
+    ndim = max(len(reps), x.ndim)
+    reps = (1,) * (ndim - len(reps)) + reps
+    dims = (1,) * (ndim - x.ndim) + x.shape
+    spread = tuple(v for r, d in zip(reps, dims) for v in (r, d))
+    interleaved = reshape(x, tuple(v for d in dims for v in (1, d)))
+    return reshape(broadcast_to(interleaved, spread), tuple(r * d for r, d in zip(reps, dims)))
+
+
+def repeat(x, repeats, axis=None) -> Node:
+    """numpy's ``repeat``: each element repeated ``repeats`` times (an int, or one count per
+    element along ``axis``) along ``axis`` (None: of the flattened x).
+
+    >>> import symgrad as sg
+    >>> sg.evaluate(sg.repeat(sg.const([1.0, 2.0]), [1, 3]), {})[0].tolist()
+    [1.0, 2.0, 2.0, 2.0]
+    """
+    x = lift(x, None)
+    if axis is None:
+        x, axis = reshape(x, (x.size,)), 0
+    axis = axis_index(axis, x.ndim, "repeat")
+    counts = np.asarray(repeats)
+    if counts.dtype.kind not in "iu" or (counts < 0).any():
+        raise ShapeError(f"repeat: repeats must be non-negative integers, got {repeats!r}")
+    if counts.ndim == 0 or counts.size == 1:
+        n = int(counts.reshape(()))
+        wide = x.shape[:axis + 1] + (n,) + x.shape[axis + 1:]
+        copies = broadcast_to(reshape(x, x.shape[:axis + 1] + (1,) + x.shape[axis + 1:]), wide)
+        return reshape(copies, x.shape[:axis] + (x.shape[axis] * n,) + x.shape[axis + 1:])
+    if counts.shape != (x.shape[axis],):
+        raise ShapeError(f"repeat: {counts.size} repeats do not fit axis {axis} of size "
+                         f"{x.shape[axis]}")
+    return REGISTRY.functions["take"](x, np.repeat(np.arange(x.shape[axis]), counts), axis=axis)
+
+
+def _pad_widths(pad_width, ndim: int) -> list:
+    try:
+        widths = np.broadcast_to(np.asarray(pad_width), (ndim, 2))
+    except ValueError:
+        raise ShapeError(f"pad: pad_width {pad_width!r} does not fit {ndim} axes; give an int, "
+                         f"(before, after), or one (before, after) per axis") from None
+    if widths.dtype.kind not in "iu" or (widths < 0).any():
+        raise ShapeError(f"pad: pad_width must be non-negative integers, got {pad_width!r}")
+    return widths.tolist()
+
+
+def pad(x, pad_width, constant_values=0) -> Node:
+    """numpy's ``pad`` in its default ``constant`` mode: ``pad_width`` (an int, ``(before,
+    after)``, or one pair per axis) entries of ``constant_values`` (a number) around x.
+
+    >>> import symgrad as sg
+    >>> sg.evaluate(sg.pad(sg.const([1.0, 2.0]), (1, 2), constant_values=9), {})[0].tolist()
+    [9.0, 1.0, 2.0, 9.0, 9.0]
+    """
+    x = lift(x, None)
+    if np.ndim(constant_values) != 0:
+        raise ShapeError("pad: constant_values must be one number (per-axis values are not "
+                         "supported)")
+    widths = _pad_widths(pad_width, x.ndim)
+    out = x
+    for k, (before, after) in enumerate(widths):
+        size = out.shape[k] + before + after
+        out = pad_axis(out, k, before, before + x.shape[k], size)
+    if constant_values != 0 and out.size:
+        border = np.full(out.shape, constant_values, dtype=out.dtype)
+        border[tuple(slice(b, b + d) for (b, _), d in zip(widths, x.shape))] = 0
+        out = out + const(border)
+    return out
+
+
+def split(x, sections, axis: int = 0) -> list:
+    """numpy's ``split``: a list of nodes, x cut along ``axis`` into ``sections`` equal parts
+    (an int that divides the axis) or at the given indices.
+
+    >>> import symgrad as sg
+    >>> [p.shape for p in sg.split(sg.var("x", shape=(6, 2)), [1, 4])]
+    [(1, 2), (3, 2), (2, 2)]
+    """
+    x = lift(x, None)
+    axis = axis_index(axis, x.ndim, "split")
+    size = x.shape[axis]
+    if isinstance(sections, (int, np.integer)):
+        if sections <= 0 or size % sections:
+            raise ShapeError(f"split: axis {axis} of size {size} cannot be split into "
+                             f"{sections} equal parts")
+        cuts = [size // sections * k for k in range(1, sections)]
+    else:
+        cuts = [int(c) for c in sections]
+    bounds = [min(max(c if c >= 0 else c + size, 0), size) for c in cuts]
+    starts, stops = [0] + bounds, bounds + [size]
+    return [slice_axis(x, axis, a, max(a, b)) for a, b in zip(starts, stops)]
+
+
 OPS = (broadcast_to_op, sum_to_op, reshape_op, concatenate_op, slice_axis_op, pad_axis_op,
        transpose_op, getitem_op, scatter_op)
-FUNCTIONS = (broadcast_to, sum_to, reshape, transpose, getitem, concatenate, stack)
+FUNCTIONS = (broadcast_to, sum_to, reshape, transpose, getitem, concatenate, stack, expand_dims,
+             squeeze, moveaxis, swapaxes, flip, tile, repeat, pad, split)

@@ -36,7 +36,9 @@ def test_worked_example_narrates_each_step_in_reverse_order():
     y_block = text.split("V = y:")[1].split("V = x:")[0]
     assert "consumers in G' = [u1 (add), u2 (maximum)]" in y_block
     assert y_block.count("bprop gives") == 2
-    assert "grad_table[y] = u1*Heaviside(y - z) + u2 = 5" in y_block
+    # maximum's bprop: u1 where y > z, 0 where y < z, u1/2 at a tie (compared, never subtracted)
+    assert ("grad_table[y] = u1*Piecewise((1, y > z), (Piecewise((0, y < z), (1/2, True)), "
+            "True)) + u2 = 5") in y_block
     assert "u1 = x + y = 3" in text and "u2 = Max(y, z) = 2" in text
 
 

@@ -61,6 +61,21 @@ def tensor_graphs() -> list:
         sg.cast(sg.greater(X, v), dtype="float64") + sg.cast(X, dtype="float32") * 2,
         sg.ops.shape.slice_axis(X, 1, 1, 3) + 1, sg.ops.shape.pad_axis(X, 1, 1, 5, 6),
         sg.sigmoid(X) * sg.relu(X - x) + sg.softplus(v),
+        *issue10_cases(X, v, labels),
     ]
     return [(sg.Graph(out), {n.name: values[n.name] for n in sg.Graph(out).inputs})
             for out in cases]
+
+
+def issue10_cases(X, v, labels) -> list:
+    """Gather, einsum and sg.linalg (a well-conditioned square matrix made from X)."""
+    M = X[:, :3] + sg.const(4 * np.eye(3))
+    sign, logdet = sg.linalg.slogdet(M)
+    return [
+        sg.take(X, labels, axis=1) * 2, sg.ops.gather.scatter_add(X, labels, 0, 5),
+        sg.take(X * v, sg.const([[1, -1], [0, 0]]), axis=1),
+        sg.ops.gather.scatter_add(X * v, sg.const([0, 2, 2, -1]), 1, 3),
+        sg.einsum("ij,j,ii->i", X, v, M), sg.tril(X, 1) + sg.diag(sg.diagonal(X)) @ X,
+        sg.linalg.inv(M) * sg.linalg.det(M) + sign * logdet,
+        sg.linalg.solve(M, X)[:, :3] + sg.linalg.cholesky(M @ M.T), sg.linalg.solve(M, v[:3]),
+    ]

@@ -67,7 +67,8 @@ def test_native_rules_cover_the_tensor_ops_and_the_rest_loops():
         natives |= {n.op.name for n in G.nodes if not (n.is_input or n.is_const)} - \
             program.looped
     assert {"sum", "max", "matmul", "reshape", "transpose", "getitem", "broadcast_to",
-            "softmax", "log_softmax", "logsumexp"} <= natives
+            "softmax", "log_softmax", "logsumexp", "einsum", "inv", "det", "slogdet_sign",
+            "logabsdet", "solve", "cholesky", "take", "scatter_add"} <= natives
     assert looped == {"sum_to", "concatenate", "scatter", "cross_entropy",
                       "softmax_minus_onehot", "slice_axis", "pad_axis"}
 

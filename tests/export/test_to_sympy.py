@@ -11,7 +11,7 @@ import sympy as sp
 
 import symgrad as sg
 from symgrad.ir import REGISTRY
-from symgrad.ops import composite, shape
+from symgrad.ops import composite, gather, shape
 from tests.ops.specs import SPECS_BY_NAME
 
 LEAVES = {"var", "const"}
@@ -86,12 +86,34 @@ def tensor_cases():
         "scatter": shape.scatter(sg.var("g", shape=(2,)), X[1, ::2].params[0][1], (2, 3)),
         "sum": sg.sum(X, axis=0),
         "max": sg.max(X, axis=1),
+        "min": sg.min(X, axis=0),
+        "cumsum": sg.cumsum(X, axis=1),
+        "argmax": sg.argmax(X, axis=1),
+        "argmin": sg.argmin(X),
         "matmul": X @ v,
         "softmax": sg.softmax(X),
         "log_softmax": sg.log_softmax(X, axis=0),
         "logsumexp": sg.logsumexp(X, axis=1),
         "cross_entropy": sg.cross_entropy(X, labels),
         "softmax_minus_onehot": composite.softmax_minus_onehot(X, labels),
+        **issue10_cases(X, v),
+    }
+
+
+def issue10_cases(X, v):
+    """Gather, einsum and sg.linalg ops (matrices kept well conditioned / positive definite)."""
+    M = sg.var("M", shape=(2, 2)) + sg.const(4 * np.eye(2))
+    S = sg.var("S", shape=(2, 2))
+    ids = sg.const(np.array([1, -1, 1]))
+    sign, logdet = sg.linalg.slogdet(M)
+    return {
+        "take": sg.take(X, ids, axis=1),
+        "scatter_add": gather.scatter_add(sg.var("g", shape=(2, 3)), ids, 1, 3),
+        "einsum": sg.einsum("ij,j,ii->i", X, v, M),
+        "inv": sg.linalg.inv(M), "det": sg.linalg.det(M),
+        "slogdet_sign": sign, "logabsdet": logdet,
+        "solve": sg.linalg.solve(M, sg.var("b", shape=(2,))),
+        "cholesky": sg.linalg.cholesky(S @ S.T + sg.const(3 * np.eye(2))),
     }
 
 
@@ -328,3 +350,164 @@ def test_plain_export_of_a_deep_piecewise_chain_and_shallow_values():
     G = sg.Graph(small)
     for value in (-0.3, 0.8, 3.0):
         assert_matches_evaluate(G, {"x": np.array(value)})
+
+
+# -- linear time at any sharing and depth (issue 7, items 17-18) --------------------------------
+def numeric_value(expr, point: dict) -> float:
+    """A sympy expression's value at ``point`` (Symbol -> float), computed bottom-up with an
+    explicit stack (sympy's subs and lambdify recurse), each node by sympy itself."""
+    values, stack = {}, [expr]
+    while stack:
+        node = stack[-1]
+        if id(node) in values:
+            stack.pop()
+            continue
+        pending = [a for a in node.args if id(a) not in values]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        if node.is_Symbol:
+            values[id(node)] = sp.Float(point[node], 30)
+        elif not node.args:
+            values[id(node)] = node
+        else:
+            values[id(node)] = node.func(*(values[id(a)] for a in node.args)).evalf(30)
+    return float(values[id(expr)])
+
+
+def sigmoid_tanh_chain(levels: int) -> sg.Graph:
+    """The issue's example: each level uses its input twice (2^levels leaves as a tree)."""
+    h = sg.var("c")
+    for _ in range(levels):
+        m = sg.sigmoid(h) * sg.sigmoid(h)
+        h = m + sg.tanh(m)
+    return sg.Graph(sg.sigmoid(sg.sin(h) + h))
+
+
+@pytest.mark.parametrize("levels, nodes", [(2, 12), (3, 16)])
+def test_shared_example_exports_in_under_a_second(levels, nodes):
+    source = ("m1 = sigmoid(c)*sigmoid(c); h1 = m1 + tanh(m1); m2 = sigmoid(h1)*sigmoid(h1); "
+              "h2 = m2 + tanh(m2); sigmoid(sin(h2) + h2)")
+    G = sg.parse(source) if levels == 2 else sigmoid_tanh_chain(levels)
+    assert len(G) == nodes
+    sg.to_sympy(sg.Graph(sg.sigmoid(sg.var("warm"))))          # sympy's first-use costs
+    start = time.perf_counter()
+    (expr,) = sg.to_sympy(G)
+    assert time.perf_counter() - start < 1.0
+    for c in (-0.7, 0.4):
+        assert numeric_value(expr, {sp.Symbol("c"): c}) == pytest.approx(
+            float(sg.evaluate(G, {"c": c})[0]), rel=1e-12)
+
+
+def sin_chain(depth: int):
+    x = sg.var("x")
+    u = x
+    for _ in range(depth):
+        u = sg.sin(u)
+    return x, u
+
+
+def test_gradient_of_a_200_deep_sin_chain_exports_with_its_value():
+    x, u = sin_chain(200)
+    B = sg.gradients(sg.Graph(u), ["x"])
+    (grad,) = sg.to_sympy(B)
+    for value in (0.5, -1.2):
+        assert numeric_value(grad, {sp.Symbol("x"): value}) == pytest.approx(
+            float(sg.evaluate(B, {"x": value})[0]), rel=1e-10)
+
+
+def test_a_300_deep_chain_times_its_input_exports():
+    x, u = sin_chain(300)
+    G = sg.Graph(u * x)
+    (expr,) = sg.to_sympy(G)
+    assert iterative_depth(expr) > 300
+    hash(expr)                      # primed bottom-up at export: no recursion here
+    assert numeric_value(expr, {sp.Symbol("x"): 0.9}) == pytest.approx(
+        float(sg.evaluate(G, {"x": 0.9})[0]), rel=1e-10)
+    X = sp.Symbol("x")
+    assert float(expr.xreplace({X: sp.Float(0.9)})) == pytest.approx(
+        float(sg.evaluate(G, {"x": 0.9})[0]), rel=1e-10)
+
+
+def random_bounded_dag(steps: int, seed: int = 3) -> sg.Graph:
+    """2 * steps nodes: each step combines two recent nodes and squashes the result (values stay
+    in [-1, 1]), so nodes are shared at random."""
+    rng = np.random.default_rng(seed)
+    nodes = [sg.var(f"x{i}") for i in range(4)]
+    squash = (sg.sin, sg.tanh, sg.sigmoid)
+    combine = (lambda a, b: a * b, lambda a, b: a + b, lambda a, b: a - b)
+    for _ in range(steps):
+        a, b = (nodes[-1 - int(rng.integers(min(len(nodes), 20)))] for _ in range(2))
+        nodes.append(squash[rng.integers(3)](combine[rng.integers(3)](a, b)))
+    return sg.Graph(nodes[-1])
+
+
+def test_cse_of_a_ten_thousand_node_random_dag_takes_seconds():
+    G = random_bounded_dag(6_300)
+    assert len(G) >= 10_000
+    start = time.perf_counter()
+    replacements, outputs = sg.to_sympy(G, cse=True)
+    assert time.perf_counter() - start < 30
+    assert replacements and all(iterative_depth(e) <= 20 for _, e in replacements)
+    values = {v.name: 0.3 - 0.4 * i for i, v in enumerate(G.inputs)}
+    point = {sp.Symbol(name): value for name, value in values.items()}
+    for symbol, expr in replacements:        # the SSA form, assigned in order
+        point[symbol] = numeric_value(expr, point)
+    assert numeric_value(outputs[0], point) == pytest.approx(
+        float(sg.evaluate(G, values)[0]), rel=1e-9)
+
+
+# -- input names never collide (item 19) ---------------------------------------------------------
+def test_tensor_element_names_avoid_a_scalar_input_of_the_same_name():
+    W, W_0 = sg.var("W", shape=(2,)), sg.var("W_0")
+    G = sg.Graph(sg.sum(W) + 10 * W_0)
+    (expr,) = sg.to_sympy(G)
+    names = sorted(str(s) for s in expr.free_symbols)
+    assert names == ["W_0", "W__0", "W__1"]
+    value = expr.subs({sp.Symbol("W__0"): 1, sp.Symbol("W__1"): 2, sp.Symbol("W_0"): 3})
+    assert value == 33 == float(sg.evaluate(G, {"W": np.array([1.0, 2.0]), "W_0": 3.0})[0])
+
+
+def test_two_tensors_whose_element_names_collide_get_distinct_symbols():
+    A, A_0 = sg.var("A", shape=(2, 2)), sg.var("A_0", shape=(2,))
+    G = sg.Graph(sg.sum(A) + 10 * sg.sum(A_0))
+    (expr,) = sg.to_sympy(G)
+    assert len(expr.free_symbols) == 6
+    point = {s: 1 for s in expr.free_symbols}
+    assert expr.subs(point) == 24
+
+
+# -- decided comparisons (item 20) ---------------------------------------------------------------
+def test_a_comparison_of_numbers_is_decided_so_subs_diff_and_xreplace_work():
+    x = sg.var("x")
+    X = sp.Symbol("x")
+    (expr,) = sg.to_sympy(sg.Graph(sg.where(sg.greater(x - x, sg.exp(x - x) + .25), x, 2 * x)))
+    assert expr == 2 * X
+    assert expr.subs(X, 1) == 2 and sp.diff(expr, X) == 2 and expr.xreplace({X: 3}) == 6
+
+
+def test_a_nan_comparison_is_false_as_in_numpy():
+    x = sg.var("x")
+    zero = x - x
+    G = sg.Graph(sg.where(sg.less(zero, zero / zero), x, 3 * x))     # 0 < nan is False
+    (expr,) = sg.to_sympy(G)
+    with np.errstate(invalid="ignore"):
+        expected = float(sg.evaluate(G, {"x": 2.0})[0])
+    assert expected == 6.0 and expr.subs(sp.Symbol("x"), 2) == 6
+
+
+def test_export_never_evaluates_text(monkeypatch):
+    """heaviside's at0 goes through nsimplify, whose sympy version parses text with eval."""
+    import builtins
+    real_eval = builtins.eval
+
+    def no_text(source, *args, **kwargs):
+        assert not isinstance(source, str), f"to_sympy evaluated text {source!r}"
+        return real_eval(source, *args, **kwargs)
+    monkeypatch.setattr(builtins, "eval", no_text)
+    x, y = sg.var("x"), sg.var("y")
+    (grad,) = sg.to_sympy(sg.gradients(sg.Graph(sg.maximum(x, y) + sg.heaviside(x, at0=0.3)),
+                                       ["x"]))
+    X, Y = sp.Symbol("x"), sp.Symbol("y")
+    assert grad == sp.Heaviside(X - Y, sp.Rational(1, 2))

@@ -33,8 +33,17 @@ def parse_error(text: str, line: int, column: int, fragment: str, **kwargs) -> s
     assert (err.line, err.column) == (line, column), str(err)
     assert fragment in str(err)
     shown = str(err).splitlines()
-    assert shown[-2] == "    " + text.split("\n")[line - 1]
-    assert shown[-1] == "    " + " " * (column - 1) + "^"
+    source = text.split("\n")[line - 1]
+    if len(source) <= 100:
+        assert shown[-2] == "    " + source
+        assert shown[-1] == "    " + " " * (column - 1) + "^"
+    else:  # a long line is shown as a window around the caret
+        window = shown[-2][4:]
+        start = len(window) - len(window.lstrip("…"))
+        assert len(window) <= 82 and window.strip("…") in source
+        caret = shown[-1].index("^") - 4
+        offset = source.index(window.strip("…")) if start else 0
+        assert offset + caret - start == column - 1
     return err
 
 

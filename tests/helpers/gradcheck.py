@@ -9,7 +9,8 @@ import symgrad as sg
 
 def numeric_gradient(graph: sg.Graph, values: dict, wrt: str, h: float = 1e-6) -> np.ndarray:
     """Central differences of the (scalar, or summed with ``seed``) output wrt input ``wrt``."""
-    values = {k: np.array(v, dtype=float) for k, v in values.items()}
+    values = {k: np.array(v, dtype=int if np.asarray(v).dtype.kind in "iu" else float)
+              for k, v in values.items()}                  # int inputs (indices) stay ints
     base = values[wrt]
     grad = np.zeros_like(base, dtype=float)
     fn = sg.compile(graph)

@@ -161,5 +161,6 @@ def test_bad_builder_arguments_are_symgrad_errors():
 def test_constants_fold_at_build_time():
     node = sg.const(2.0) * sg.const(3.0) + 1
     assert node.is_const and float(node.value) == 7.0
-    assert x * 1 is x and x + 0 is x and x / 1 is x and -(-x) is x
+    assert x * 1 is x and x + -0.0 is x and x - 0 is x and x / 1 is x and -(-x) is x
+    assert (x + 0).op.name == "add"          # never x + 0.0 -> x: -0.0 + 0.0 is +0.0
     assert (x * 0).op.name == "mul"          # never x * 0 -> 0: that is NaN for x = inf

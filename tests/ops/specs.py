@@ -3,6 +3,7 @@ and the helpers that turn a row into a graph, sample points and a sympy oracle."
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -42,6 +43,7 @@ class OpSpec:
     atol: float = 1e-10
     fd_h: float = 1e-6              # central differences
     fd_rtol: float = 1e-6
+    oracle: Callable | None = None  # (sp, *symbols) -> expr for sympy.diff, if not the op's rule
 
     @property
     def op(self):
@@ -86,6 +88,8 @@ class OpSpec:
         symbols = self.symbols(sp)
         args = [sp.StrictGreaterThan(symbols[name], 0) if arg.cond else symbols[name]
                 for name, arg in zip(self.names, self.args)]
+        if self.oracle is not None:
+            return self.oracle(sp, *args)
         return self.op.sympy(sp, *args, **self.params)
 
 
@@ -95,6 +99,27 @@ def _near_zero(*values):
 
 def _tied(a, b):
     return np.abs(a - b) < 0.1
+
+
+def _near_integer(*values):
+    return np.abs(values[0] - np.round(values[0])) < 0.05
+
+
+def _near_half(*values):
+    return _near_integer(values[0] + 0.5)
+
+
+def _near_origin(*values):
+    return np.hypot(values[0], values[1]) < 0.2
+
+
+def _quotient_near_integer(*values):
+    return _near_integer(values[0] / values[1])
+
+
+def _scalar(fn):
+    """A numpy reference from a scalar ``math`` function (independent of numpy's ufunc)."""
+    return np.vectorize(fn, otypes=[float])
 
 
 def _sigmoid(x):
@@ -136,6 +161,48 @@ OP_SPECS = (
     # cast to float32 is linear: a large step keeps float32 rounding out of the differences
     OpSpec("cast", (U,), lambda a: a.astype(np.float32), params={"dtype": "float32"},
            fd_h=1e-2, fd_rtol=1e-4, rtol=1e-7),
+    # symgrad/ops/special.py
+    OpSpec("arcsin", (Arg(-0.9, 0.9),), _scalar(math.asin), rtol=1e-7),
+    OpSpec("arccos", (Arg(-0.9, 0.9),), _scalar(math.acos), rtol=1e-7),
+    OpSpec("arctan", (Arg(-3.0, 3.0),), _scalar(math.atan)),
+    OpSpec("sinh", (U,), lambda a: (np.exp(a) - np.exp(-a)) / 2),
+    OpSpec("cosh", (U,), lambda a: (np.exp(a) + np.exp(-a)) / 2),
+    OpSpec("arcsinh", (Arg(-3.0, 3.0),), _scalar(math.asinh)),
+    OpSpec("arccosh", (Arg(1.2, 3.0),), _scalar(math.acosh), rtol=1e-7),
+    OpSpec("arctanh", (Arg(-0.9, 0.9),), _scalar(math.atanh), rtol=1e-7),
+    OpSpec("log2", (Arg(0.1, 3.0),), lambda a: np.log(a) / np.log(2.0)),
+    OpSpec("log10", (Arg(0.1, 3.0),), lambda a: np.log(a) / np.log(10.0)),
+    OpSpec("exp2", (U,), lambda a: np.exp(a * np.log(2.0))),
+    OpSpec("erf", (U,), _scalar(math.erf)),
+    OpSpec("erfc", (U,), _scalar(math.erfc)),
+    OpSpec("logaddexp", (Arg(-3.0, 3.0), Arg(-3.0, 3.0)),
+           lambda a, b: np.log(np.exp(a) + np.exp(b))),
+    OpSpec("hypot", (U, U), lambda a, b: np.sqrt(a * a + b * b), avoid=_near_origin),
+    OpSpec("arctan2", (U, U), _scalar(math.atan2), avoid=_near_origin, rtol=1e-7),
+    OpSpec("floor", (U,), _scalar(math.floor), order=0, avoid=_near_integer),
+    OpSpec("ceil", (U,), _scalar(math.ceil), order=0, avoid=_near_integer),
+    OpSpec("trunc", (Arg(-3.0, 3.0),), _scalar(math.trunc), order=0, avoid=_near_integer),
+    OpSpec("cbrt", (Arg(0.2, 3.0),), lambda a: np.exp(np.log(a) / 3), rtol=1e-7),
+    OpSpec("round", (Arg(-3.0, 3.0),), _scalar(round), params={"decimals": 0}, order=0,
+           avoid=_near_half),
+    # sympy cannot differentiate Mod: the oracle is a - b * floor(a / b), floor' = 0
+    OpSpec("mod", (Arg(-3.0, 3.0), POSITIVE), _scalar(lambda a, b: a - b * math.floor(a / b)),
+           avoid=_quotient_near_integer, oracle=lambda sp, a, b: a - b * sp.floor(a / b)),
+    # symgrad/ops/logic.py
+    OpSpec("greater_equal", (U, U), lambda a, b: ~(a < b), order=0, avoid=_tied),
+    OpSpec("less_equal", (U, U), lambda a, b: ~(a > b), order=0, avoid=_tied),
+    OpSpec("equal", (Arg(-2.0, 2.0, cond=True), Arg(-2.0, 2.0, cond=True)),
+           lambda a, b: (a > 0) == (b > 0), order=0, avoid=_near_zero),
+    OpSpec("not_equal", (Arg(-2.0, 2.0, cond=True), Arg(-2.0, 2.0, cond=True)),
+           lambda a, b: (a > 0) != (b > 0), order=0, avoid=_near_zero),
+    OpSpec("logical_and", (Arg(-1.0, 1.0, cond=True), Arg(-1.0, 1.0, cond=True)),
+           lambda a, b: (a > 0) & (b > 0), order=0, avoid=_near_zero),
+    OpSpec("logical_or", (Arg(-1.0, 1.0, cond=True), Arg(-1.0, 1.0, cond=True)),
+           lambda a, b: (a > 0) | (b > 0), order=0, avoid=_near_zero),
+    OpSpec("logical_xor", (Arg(-1.0, 1.0, cond=True), Arg(-1.0, 1.0, cond=True)),
+           lambda a, b: (a > 0) != (b > 0), order=0, avoid=_near_zero),
+    OpSpec("logical_not", (Arg(-1.0, 1.0, cond=True),), lambda a: a <= 0, order=0,
+           avoid=_near_zero),
 )
 
 SPECS_BY_NAME = {spec.name: spec for spec in OP_SPECS}
@@ -164,8 +231,15 @@ def sympy_partials(sp, expr, symbols: dict, keys) -> dict:
     table = {(): expr}
     for key in sorted(keys, key=len):
         if key not in table:
-            table[key] = sp.diff(table[key[:-1]], symbols[key[-1]])
+            table[key] = _rounding_is_flat(sp, sp.diff(table[key[:-1]], symbols[key[-1]]))
     return table
+
+
+def _rounding_is_flat(sp, expr):
+    """``expr`` with the derivatives sympy leaves unevaluated for floor / ceiling set to 0."""
+    flat = expr.replace(lambda e: isinstance(e, sp.Derivative)
+                        and isinstance(e.expr, (sp.floor, sp.ceiling)), lambda e: sp.S.Zero)
+    return flat.doit() if flat is not expr else expr
 
 
 def sympy_value(expr, symbols: dict, point: dict) -> float:

@@ -1,0 +1,31 @@
+"""optimize(graph): the same values from a smaller, canonical graph (API §7)."""
+
+from __future__ import annotations
+
+from ..errors import SymgradError
+from ..ir import Graph, paused_gc
+from . import rules
+from .rewrite import rewrite
+
+
+@paused_gc()
+def optimize(graph: Graph, *, stabilize: bool = True) -> Graph:
+    """A new graph with the same inputs (in order, unused ones kept) and outputs computing the
+    same values, after common-subexpression merging (commuted operands too: a*b and b*a),
+    bounded constant folding, exact identities, reshape/transpose chain folding and
+    dead-node removal. Every rewrite keeps values bit for bit (NaN and signed zeros included)
+    except the stabilizations, applied unless ``stabilize=False``: log(1+x) -> log1p(x),
+    log(sigmoid(x)) -> -softplus(-x), log(softmax(x)) -> log_softmax(x), exp(x)-1 -> expm1(x)
+    and x**0.5 -> sqrt(x).
+
+    >>> import symgrad as sg
+    >>> x, y = sg.var("x"), sg.var("y")
+    >>> G = sg.Graph([sg.sin(x * y) + sg.sin(y * x), x ** 2])
+    >>> len(G), len(sg.optimize(G))
+    (9, 6)
+    """
+    if not isinstance(graph, Graph):
+        raise SymgradError(f"optimize expects a Graph, got {type(graph).__name__}; wrap nodes "
+                           f"with sg.Graph(...)")
+    outputs = rewrite(graph.nodes, graph.outputs, rules.rules_for(stabilize), rules.COMMUTATIVE)
+    return Graph(outputs, inputs=graph.inputs)

@@ -1,0 +1,113 @@
+"""Property: on random graphs (scalar and tensor ops, derivative graphs, constants and inputs
+that include NaN, ±0 and ±inf) optimize keeps every value bit for bit, never adds a node, and
+keeps the inputs and the outputs' shapes and dtypes."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symgrad as sg
+from symgrad.ir import intern
+from symgrad.ops.arith import add, div, mul, sub
+from symgrad.ops.elementwise import maximum, minimum, pow_
+from symgrad.ops.shape import reshape_op, transpose_op
+from tests.helpers.bitwise import assert_same_bits
+
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 2.0, 0.5, -2.5, 1e-300, 1e300, np.inf, -np.inf, np.nan]
+
+
+def _raw_reshape_chain(a):
+    return intern(reshape_op, (intern(reshape_op, (a,), (("shape", a.shape[::-1]),)),),
+                  (("shape", a.shape),))
+
+
+def _raw_transpose_chain(a):
+    axes = tuple(range(a.ndim))[::-1]
+    return intern(transpose_op, (intern(transpose_op, (a,), (("axes", axes),)),),
+                  (("axes", axes),))
+
+
+UNARY = [
+    sg.neg, sg.exp, sg.log, sg.sqrt, sg.sin, sg.tanh, sg.sigmoid, sg.abs, sg.relu, sg.softplus,
+    sg.log1p, sg.expm1, sg.sign, lambda a: a ** 2, lambda a: a ** 0.5, lambda a: a ** 3,
+    lambda a: 1 + a, lambda a: sg.exp(a) - 1, lambda a: sg.log(1 + a),
+    lambda a: sg.log(sg.sigmoid(a)), lambda a: sg.sum(a, axis=0, keepdims=True) if a.ndim else a,
+    lambda a: sg.sum(a), lambda a: sg.broadcast_to(a, (2, 3)) if a.ndim == 0 else a,
+    lambda a: sg.reshape(sg.transpose(a), a.shape),
+    lambda a: sg.reshape(sg.reshape(a, (a.size,)), a.shape),
+    lambda a: sg.log(sg.softmax(a, axis=-1)) if a.ndim else a,
+    _raw_reshape_chain, _raw_transpose_chain,
+]
+BINARY = [add, sub, mul, div, maximum, minimum, pow_]
+BINARY_BUILT = [lambda a, b: sg.where(sg.greater(a, b), a, b), lambda a, b: a * -b,
+                lambda a, b: a - -b, lambda a, b: -a + b]
+SHAPES = ((), (1, 3), (2, 3))  # the pool's shapes: any two broadcast together
+STABILIZED = ("log1p", "expm1", "softplus", "log_softmax", "sqrt")
+
+
+def _binary(a, b, op, raw: bool):
+    """op(a, b) through its builder, or raw (no identities, no folding) as a loaded graph."""
+    return intern(op, (a, b)) if raw else op(a, b)
+
+
+@st.composite
+def graphs(draw):
+    x, y, v = sg.var("x"), sg.var("y"), sg.var("v", shape=(2, 3))
+    unused = sg.var("unused")
+    constants = [0.0, -0.0] + draw(st.lists(st.sampled_from(SPECIAL), min_size=1, max_size=2))
+    pool = [x, y, v] + [sg.const(c) for c in constants]
+    for _ in range(draw(st.integers(1, 14))):
+        kind = draw(st.integers(0, 2))
+        a = pool[draw(st.integers(0, len(pool) - 1))]
+        b = pool[draw(st.integers(0, len(pool) - 1))]
+        parent = a.inputs[-1] if a.inputs else None
+        if parent is not None and parent.shape in SHAPES and draw(st.booleans()):
+            b = parent                           # op(f(b), b): zeros of both signs meet
+        if kind == 0:
+            pool.append(draw(st.sampled_from(UNARY))(a))
+        elif kind == 1:
+            op, raw = draw(st.sampled_from(BINARY)), draw(st.booleans())
+            pool.append(_binary(a, b, op, raw))
+            if draw(st.booleans()):              # and op(b, a), which may merge with it
+                pool.append(_binary(b, a, op, raw))
+        else:
+            pool.append(draw(st.sampled_from(BINARY_BUILT))(a, b))
+    outputs = pool[3 + len(constants):]          # every node built: every rewrite is seen
+    if draw(st.booleans()):                      # a derivative graph: B's appended nodes too
+        f = sg.sum(pool[-1]) if pool[-1].ndim else pool[-1]
+        outputs = outputs + list(sg.gradients(f, [x, y, v]).outputs)
+    return sg.Graph(outputs, inputs=[x, unused, y, v])
+
+
+number = st.sampled_from(SPECIAL) | st.sampled_from(SPECIAL) | st.floats(-3, 3)  # mostly special
+values = st.fixed_dictionaries({"x": number, "y": number, "unused": st.just(1.0),
+                                "v": st.lists(number, min_size=6, max_size=6)})
+
+
+@settings(max_examples=150, deadline=None)
+@given(graphs(), values)
+def test_exact_rewrites_keep_every_bit(G, inputs):
+    inputs = dict(inputs, v=np.reshape(inputs["v"], (2, 3)))
+    O = sg.optimize(G, stabilize=False)
+    assert O.inputs == G.inputs
+    assert len(O) <= len(sg.Graph(G.outputs, G.inputs))
+    expected = sg.evaluate(G, inputs)
+    for k, (got, want) in enumerate(zip(sg.evaluate(O, inputs), expected)):
+        assert_same_bits(got, want, f"output {k}")
+
+
+@settings(max_examples=60, deadline=None)
+@given(graphs(), values)
+def test_stabilized_graphs_keep_types_and_exact_values_elsewhere(G, inputs):
+    inputs = dict(inputs, v=np.reshape(inputs["v"], (2, 3)))
+    O = sg.optimize(G)
+    assert O.inputs == G.inputs
+    assert [(o.shape, o.dtype) for o in O.outputs] == [(o.shape, o.dtype) for o in G.outputs]
+    live = sg.Graph(G.outputs, G.inputs)     # log(sigmoid(x)) -> -softplus(-x): 2 nodes for 1
+    grown = sum(n.op.name == "log" and n.inputs[0].op.name == "sigmoid" for n in live.nodes)
+    assert len(O) <= len(live) + 2 * grown
+    if not any(n.op.name in STABILIZED for n in O.nodes):
+        for k, (got, want) in enumerate(zip(sg.evaluate(O, inputs), sg.evaluate(G, inputs))):
+            assert_same_bits(got, want, f"output {k}")
