@@ -134,14 +134,14 @@ def test_cli_exits_0_or_2(text, command):
 
 
 @pytest.mark.slow
-@settings(max_examples=30_000, **{**FUZZ, "derandomize": False})
+@settings(max_examples=10_000, **{**FUZZ, "derandomize": False})
 @given(texts)
 def test_parse_fuzzed_at_length(text):
     fuzz_parse(text)
 
 
 @pytest.mark.slow
-@settings(max_examples=5_000, **{**FUZZ, "derandomize": False})
+@settings(max_examples=2_000, **{**FUZZ, "derandomize": False})
 @given(texts, st.integers(0, len(COMMANDS) - 1))
 def test_cli_fuzzed_at_length(text, command):
     fuzz_cli(text, command)

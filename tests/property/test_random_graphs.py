@@ -122,7 +122,7 @@ def test_tensor_graph_derivatives_match_central_differences(data):
 
 
 @pytest.mark.slow
-@profile(2500, slow=True)
+@profile(1000, slow=True)
 @given(st.data(), st.booleans())
 def test_many_graph_derivatives_match_central_differences(data, tensors):
     check_derivatives(data, tensors)
@@ -164,7 +164,7 @@ def test_scalar_gradients_match_sympy_diff_of_the_export(data):
 
 
 @pytest.mark.slow
-@profile(600, slow=True)
+@profile(250, slow=True)
 @given(st.data())
 def test_many_scalar_gradients_match_sympy_diff(data):
     check_sympy(data)
@@ -191,7 +191,7 @@ def test_sympy_round_trip_evaluates_the_same(data, tensors):
 
 
 @pytest.mark.slow
-@profile(1500, slow=True)
+@profile(600, slow=True)
 @given(st.data(), st.booleans())
 def test_many_sympy_round_trips_evaluate_the_same(data, tensors):
     check_round_trip(data, tensors)
@@ -227,7 +227,7 @@ def test_listings_are_identical_across_hash_seeds():
 
 @pytest.mark.slow
 def test_many_listings_are_identical_across_hash_seeds():
-    first, *others = listings(300, (0, 7, 99, 123456))
+    first, *others = listings(150, (0, 7, 99, 123456))
     assert all(other == first for other in others)
 
 
