@@ -1,11 +1,12 @@
-"""The C backend: a scalar graph becomes one C file (only ``math.h``), compiled by the system C
+"""The C backend: a graph becomes one C file (only ``math.h``), compiled by the system C
 compiler into a shared library cached on disk, and called through ctypes.
 
-Supported: graphs whose nodes are float64 or bool scalars (every node's value is a ``double``;
-bools are 0.0 / 1.0) built from ops with a scalar form in C: arithmetic, comparisons, ``where``,
-the math.h functions numpy's ufuncs name, and numpy's own definitions of maximum, minimum, sign,
-heaviside and logaddexp. Anything else raises ``BackendError`` naming the op (no silent
-fallback: use ``backend="python"``). Compiled with ``FLAGS`` (``-O2``, no ``-ffast-math``, no
+Every node's value is a ``double`` (bools are 0.0 / 1.0); ops are spelled by their scalar form
+in C: arithmetic, comparisons, ``where``, the math.h functions numpy's ufuncs name, and numpy's
+own definitions of maximum, minimum, sign, heaviside and logaddexp. Small dense tensor graphs
+(float64) are first scalarized, one scalar node per element (``scalarize``). Anything else (int64
+or float32 values, an op without a C form) raises ``BackendError`` naming it: no silent
+fallback, use ``backend="python"``. Compiled with ``FLAGS`` (``-O2``, no ``-ffast-math``, no
 contraction into FMA), so arithmetic is IEEE double exactly as numpy's. Large graphs are split
 into functions of at most ``PART`` statements, so the compiler's time and memory grow linearly.
 ``batched=True`` loops over the points inside C.
@@ -29,12 +30,18 @@ from ..evaluate import Schedule
 from ..evaluate.batched import batch_shape
 from ..evaluate.program import by_name
 from ..ir import Graph, Node
-from .scalar import float_literal, render, scalar_form
+from .scalar import Spellings, float_literal
+from .scalarize import scalarize
 
-PART = 2000
+PART = 200
 FLAGS = ("-O2", "-std=c99", "-ffp-contract=off", "-fPIC", "-shared")
 
 _HELPERS = """\
+#if defined(__GNUC__)
+#define SG_PART static __attribute__((noinline))   /* keep parts apart: linear compile time */
+#else
+#define SG_PART static
+#endif
 static double sg_maximum(double a, double b) { return (a > b || a != a) ? a : b; }
 static double sg_minimum(double a, double b) { return (a < b || a != a) ? a : b; }
 static double sg_sign(double a) { return a > 0 ? 1.0 : a < 0 ? -1.0 : a == 0 ? 0.0 : a; }
@@ -42,6 +49,17 @@ static double sg_heaviside(double a, double at0) {
     return a != a ? a : a == 0 ? at0 : a < 0 ? 0.0 : 1.0;
 }
 static double sg_where(double c, double a, double b) { return c != 0.0 ? a : b; }
+static double sg_logical_and(double a, double b) { return a != 0 && b != 0; }
+static double sg_logical_or(double a, double b) { return a != 0 || b != 0; }
+static double sg_logical_xor(double a, double b) { return (a != 0) != (b != 0); }
+static double sg_logical_not(double a) { return a == 0; }
+static double sg_remainder(double a, double b) {   /* numpy's npy_divmod, the modulus */
+    double mod = fmod(a, b);
+    if (!b) return mod;
+    if (mod) { if ((b < 0) != (mod < 0)) mod += b; }
+    else mod = copysign(0.0, b);
+    return mod;
+}
 static double sg_logaddexp(double a, double b) {   /* numpy's npy_logaddexp */
     if (a == b) return a + 0.693147180559945309417232121458176568;
     double d = a - b;
@@ -54,12 +72,13 @@ static double sg_logaddexp(double a, double b) {   /* numpy's npy_logaddexp */
 _C_FUNCTIONS = {
     **{name: name for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh",
                                "log1p", "expm1", "log2", "log10", "exp2", "hypot", "floor",
-                               "ceil", "cbrt")},
+                               "ceil", "cbrt", "trunc")},
     "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
     "arccosh": "acosh", "arctanh": "atanh", "arctan2": "atan2", "power": "pow",
     "absolute": "fabs", "fabs": "fabs",
     **{name: f"sg_{name}" for name in ("maximum", "minimum", "sign", "heaviside", "where",
-                                        "logaddexp")},
+                                        "logaddexp", "logical_and", "logical_or",
+                                        "logical_xor", "logical_not", "remainder")},
 }
 
 
@@ -68,7 +87,7 @@ def _literal(value) -> str:
 
 
 class _Source:
-    """The C source of a scalar schedule; raises BackendError for what C cannot express."""
+    """The C source of a schedule of scalars; raises BackendError for what C cannot express."""
 
     def __init__(self, schedule: Schedule):
         self.schedule = schedule
@@ -76,6 +95,7 @@ class _Source:
         self.literals: dict = {}
         self.code: dict = {}
         input_slots = {k for _n, _v, k in schedule.inputs}
+        spell = Spellings(_C_FUNCTIONS, _literal)
         for k, node in enumerate(nodes):
             if node.shape != () or node.dtype not in ("float64", "bool"):
                 raise BackendError(
@@ -89,15 +109,12 @@ class _Source:
                     raise BackendError(f"the C backend takes float64 inputs; {node.name!r} is "
                                        f"{node.dtype}")
             else:
-                form = scalar_form(node.op)
-                args = [self.literals.get(slot[p], f"v{slot[p]}") for p in node.inputs]
-                code = None if form is None else render(form, _C_FUNCTIONS, args,
-                                                        dict(node.params), _literal)
+                code = spell(node)
                 if code is None:
                     raise BackendError(f"the C backend has no form for op {node.op.name!r} "
                                        f"(node %{k}); use backend='python' or 'numpy', which "
                                        f"run every op")
-                self.code[k] = code
+                self.code[k] = (code, [slot[p] for p in node.inputs])
 
     def text(self) -> str:
         schedule, nodes = self.schedule, self.schedule.nodes
@@ -121,17 +138,19 @@ class _Source:
                  f"{', '.join(v.name for v in schedule.graph.inputs) or '(none)'}, "
                  f"{len(schedule.output_slots)} outputs */", "#include <math.h>", "",
                  _HELPERS]
+        def ref(q: int, index: int) -> str:      # values of other parts: loaded at each use
+            if q in self.literals:
+                return self.literals[q]
+            if part_of[q] == index:
+                return f"v{q}"
+            return f"in[{inputs[q]}]" if q in inputs else f"w[{crossing[q]}]"
         for index, part in enumerate(parts):
-            lines.append(f"static void sg_part{index}(const double *in, double *w) {{")
-            reads = sorted({q for k in part for q in map(schedule.slot.get, nodes[k].inputs)
-                            if q not in self.literals and part_of[q] != index})
-            for q in reads:
-                source = f"in[{inputs[q]}]" if q in inputs else f"w[{crossing[q]}]"
-                lines.append(f"    const double v{q} = {source};")
+            lines.append(f"SG_PART void sg_part{index}(const double *in, double *w) {{")
             for k in part:
-                lines.append(f"    const double v{k} = {self.code[k]};")
-                if k in crossing:
-                    lines.append(f"    w[{crossing[k]}] = v{k};")
+                code, args = self.code[k]
+                lines.append(f"    const double v{k} = "
+                             f"{code.format(*[ref(q, index) for q in args])};")
+            lines += [f"    w[{crossing[k]}] = v{k};" for k in part if k in crossing]
             lines += ["}", ""]
         self.n_work = max(1, len(crossing))
         lines.append("void sg_eval(const double *in, double *out, double *w) {")
@@ -149,9 +168,10 @@ class _Source:
 
 
 def to_c(graph: Graph) -> str:
-    """The generated C source of a scalar graph: ``void sg_eval(const double *in, double *out,
-    double *w)`` (inputs in ``graph.inputs`` order, outputs in order, ``w`` a work array) and
-    ``sg_eval_batch(n, in, out, w)`` over n points; it needs only ``math.h``.
+    """The generated C source of ``graph``: ``void sg_eval(const double *in, double *out,
+    double *w)`` (the inputs' elements in ``graph.inputs`` order, the outputs' elements in
+    order, ``w`` a work array) and ``sg_eval_batch(n, in, out, w)`` over n points; it needs
+    only ``math.h``.
 
     >>> import symgrad as sg
     >>> x = sg.var("x")
@@ -160,7 +180,15 @@ def to_c(graph: Graph) -> str:
     """
     if isinstance(graph, Node):
         graph = Graph(graph)
-    return _Source(Schedule(graph)).text()
+    return _Source(_scalar_schedule(Schedule(graph))[0]).text()
+
+
+def _scalar_schedule(schedule: Schedule) -> tuple:
+    """(the schedule of scalar nodes to compile, [(output shape, dtype)])."""
+    if schedule.scalar:
+        return schedule, [((), o.dtype) for o in schedule.graph.outputs]
+    graph, shapes = scalarize(schedule)
+    return Schedule(graph), shapes
 
 
 def compiler() -> str:
@@ -206,7 +234,8 @@ class CProgram:
 
     def __init__(self, schedule: Schedule, batched: bool = False):
         self.schedule, self.graph, self.batched = schedule, schedule.graph, batched
-        generated = _Source(schedule)
+        scalar, self._shapes = _scalar_schedule(schedule)
+        generated = _Source(scalar)
         self.source = generated.text()
         self.library = build(self.source)
         lib = ctypes.CDLL(str(self.library))
@@ -215,9 +244,11 @@ class CProgram:
         self._batch.argtypes = [ctypes.c_long] + [ctypes.c_void_p] * 3
         self._eval.restype = self._batch.restype = None
         self._lib = lib
-        self._n_in, self._n_out = len(schedule.inputs), len(schedule.output_slots)
+        self._sizes = [v.size for v in schedule.graph.inputs]
+        self._n_in, self._n_out = sum(self._sizes), len(scalar.output_slots)
         self._n_work = generated.n_work
-        self._dtypes = [np.dtype(o.dtype) for o in schedule.graph.outputs]
+        self._scalar = schedule.scalar
+        self._dtypes = [np.dtype(dtype) for _shape, dtype in self._shapes]
         self._lock = threading.Lock()
         self._in, self._out = np.zeros(max(1, self._n_in)), np.zeros(max(1, self._n_out))
         self._work = np.zeros(self._n_work)
@@ -233,19 +264,34 @@ class CProgram:
         if self.batched:
             return self._run_batch(arrays)
         with self._lock:
-            self._in[:self._n_in] = arrays
+            if self._scalar:
+                self._in[:self._n_in] = arrays
+            elif self._n_in:
+                np.concatenate([np.ravel(a) for a in arrays], out=self._in[:self._n_in])
             self._eval(*self._addresses)
-            out = self._out.tolist()
-        return [np.array(v, dtype=d) for v, d in zip(out, self._dtypes)]
+            out = self._out.tolist() if self._scalar else self._out.copy()
+        if self._scalar:
+            return [np.array(v, dtype=d) for v, d in zip(out, self._dtypes)]
+        return self._split(out, ())
+
+    def _split(self, out: np.ndarray, batch: tuple) -> list:
+        results, start = [], 0
+        for shape, dtype in self._shapes:
+            size = int(np.prod(shape, dtype=np.int64))
+            part = out[..., start:start + size].reshape(batch + shape)
+            results.append(np.array(part, dtype=dtype))
+            start += size
+        return results
 
     def _run_batch(self, arrays: list) -> list:
         batch = batch_shape(self.schedule.inputs, arrays)
         n = int(np.prod(batch, dtype=np.int64))
         points = np.empty((n, max(1, self._n_in)))
-        for i, array in enumerate(arrays):
-            points[:, i] = array.reshape(n)
+        start = 0
+        for array, size in zip(arrays, self._sizes):
+            points[:, start:start + size] = array.reshape(n, size)
+            start += size
         out = np.empty((n, max(1, self._n_out)))
         work = np.empty(self._n_work)
         self._batch(n, points.ctypes.data, out.ctypes.data, work.ctypes.data)
-        return [np.ascontiguousarray(out[:, j].reshape(batch), dtype=d)
-                for j, d in enumerate(self._dtypes)]
+        return self._split(out[:, :self._n_out], batch)

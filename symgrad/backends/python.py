@@ -13,14 +13,14 @@ Large graphs are split into functions of at most ``PART`` statements.
 from __future__ import annotations
 
 import builtins
+import re
 
 import numpy as np
 
 from ..evaluate import Program, Schedule, fresh_outputs
 from ..evaluate.program import by_name, plan_in_place
 from ..ir import Graph, Node
-from ..ir.opdef import REGISTRY
-from .scalar import float_literal, render, scalar_form
+from .scalar import Spellings, float_literal
 
 PART = 2000                         # statements per generated function
 
@@ -72,22 +72,13 @@ def _py_function(name: str) -> str | None:
 
 
 class _Functions(dict):
-    """The Python spellings, looked up on demand (numpy ufuncs are many); ``used`` collects the
-    numpy ufuncs a rendering called, whose np.float64 results are then made Python floats."""
-
-    def __init__(self):
-        super().__init__()
-        self.numpy, self.used = set(), set()
+    """The Python spellings, looked up on demand (numpy ufuncs are many)."""
 
     def __contains__(self, name):
         return _py_function(name) is not None
 
     def __getitem__(self, name):
-        spelled = _py_function(name)
-        if spelled.startswith("_np_"):
-            self.numpy.add(name)
-            self.used.add(name)
-        return spelled
+        return _py_function(name)
 
 
 def _literal(value) -> str:
@@ -98,146 +89,150 @@ def _literal(value) -> str:
     return repr(value)
 
 
+_NUMPY_NAME = {"float64": "float64", "bool": "bool_"}    # np.bool is numpy >= 2 only
+
+
 def _is_scalar(node: Node) -> bool:
     return node.shape == () and node.dtype in ("float64", "bool")
 
 
 class _Source:
-    """Generates the source of one schedule (see the module docstring)."""
+    """Generates the source of one schedule (see the module docstring).
+
+    Statements go into parts of at most ``PART`` statements; a value read by a later part (or
+    returned) is also stored into the list ``R`` where it is computed (``v7 = R[2] = ...``) and
+    read there as ``R[2]``, so a part needs no loading statements.
+    """
 
     def __init__(self, schedule: Schedule):
         self.schedule = schedule
-        self.functions = _Functions()
+        self.spell = Spellings(_Functions(), _literal)
         self.literals: dict = {}               # scalar constants, by slot
         self.forwards: set = set()
-        nodes = schedule.nodes
+        nodes, slot = schedule.nodes, schedule.slot
         self.fast = [False] * len(nodes)       # value held as a Python float / bool
-        self.code: list = [None] * len(nodes)  # per node: list of statement lines, or None
+        self.part = [-1] * len(nodes)          # inputs and literals: -1
+        count = 0
+        for k, node in enumerate(nodes):
+            if node.is_const and _is_scalar(node):
+                self.fast[k] = True
+                self.literals[k] = (repr(bool(node.value)) if node.dtype == "bool" else
+                                    float_literal(node.value, "float('nan')", "float('inf')"))
+            elif node.is_input:
+                self.fast[k] = node.shape == () and node.dtype == "float64"
+            else:
+                self.part[k] = count // PART
+                count += 1
+        self.crossing: dict = {}               # slot -> index in R
+        for _name, _node, k in schedule.inputs:
+            if k is not None:
+                self.crossing[k] = len(self.crossing)
+        for k, node in enumerate(nodes):
+            for p in node.inputs:
+                q = slot[p]
+                if self.part[q] != self.part[k] and q not in self.literals:
+                    self.crossing.setdefault(q, len(self.crossing))
+        for k in schedule.output_slots:
+            if k not in self.literals:
+                self.crossing.setdefault(k, len(self.crossing))
         in_place = {} if schedule.scalar else plan_in_place(nodes, schedule.last_use,
                                                             schedule.keep)
-        slot = schedule.slot
+        self.code: list = [None] * len(nodes)  # per node: list of statement lines, or None
         for k, node in enumerate(nodes):
-            if node.is_input:
-                self.fast[k] = node.shape == () and node.dtype == "float64"
-            elif node.is_const:
-                self._constant(k, node)
-            else:
-                args = [slot[p] for p in node.inputs]
-                self.code[k] = self._instruction(k, node, args, in_place.get(k))
+            if self.part[k] >= 0:
+                self.code[k] = (self._constant(k, node) if node.is_const else
+                                self._instruction(k, node, [slot[p] for p in node.inputs],
+                                                  in_place.get(k)))
 
-    def _constant(self, k: int, node: Node) -> None:
+    def _target(self, k: int) -> str:
+        return f"v{k} = R[{self.crossing[k]}]" if k in self.crossing else f"v{k}"
+
+    def _ref(self, q: int, k: int) -> str:
+        if q in self.literals:
+            return self.literals[q]
+        return f"v{q}" if self.part[q] == self.part[k] else f"R[{self.crossing[q]}]"
+
+    def _constant(self, k: int, node: Node) -> list:
         value = node.value
-        if _is_scalar(node):            # written into its consumers' expressions
-            self.fast[k] = True
-            self.literals[k] = (repr(bool(value)) if node.dtype == "bool" else
-                                float_literal(value, "float('nan')", "float('inf')"))
-            return
-        else:
-            literal = (f"np.frombuffer(bytes.fromhex({value.tobytes().hex()!r}), "
-                       f"dtype={node.dtype!r}).reshape({_literal(node.shape)})")
-        self.code[k] = [f"v{k} = {literal}"]
+        return [f"{self._target(k)} = np.frombuffer(bytes.fromhex({value.tobytes().hex()!r}), "
+                f"dtype={node.dtype!r}).reshape({_literal(node.shape)})"]
 
     def _instruction(self, k: int, node: Node, args: list, in_place) -> list:
-        params = dict(node.params)
-        form = scalar_form(node.op)
-        if (form is not None and _is_scalar(node)
-                and all(_is_scalar(p) for p in node.inputs)):
-            names = [self._py(a) for a in args]
-            self.functions.used.clear()
-            code = render(form, self.functions, names, params, _literal)
-            if code is not None:
-                self.fast[k] = True
-                return [f"v{k} = _float({code})" if self.functions.used else f"v{k} = {code}"]
-        names = [self._np(a) for a in args]
+        target = self._target(k)
+        code = self.spell(node) if _is_scalar(node) else None
+        if code is not None and all(_is_scalar(p) for p in node.inputs):
+            self.fast[k] = True
+            code = code.format(*[self._py(a, k) for a in args])
+            if "_np_" in code:            # a numpy scalar: back to a Python float or bool
+                code = f"{'_float' if node.dtype == 'float64' else 'bool'}({code})"
+            return [f"{target} = {code}"]
+        names = [self._np(a, k) for a in args]
         forward = node.op.forward
-        if isinstance(forward, np.ufunc) and not params:
+        if isinstance(forward, np.ufunc) and not node.params:
             call = f"np.{forward.__name__}({', '.join(names)}"
             if in_place is None:
-                return [f"v{k} = {call})"]
-            return ["try:", f"    v{k} = {call}, out={names[in_place]}, casting='equiv')",
-                    "except TypeError:", f"    v{k} = {call})"]
+                return [f"{target} = {call})"]
+            return ["try:", f"    {target} = {call}, out={names[in_place]}, casting='equiv')",
+                    "except TypeError:", f"    {target} = {call})"]
         self.forwards.add(node.op.name)
         kwargs = "".join(f", {name}={_literal(value)}" for name, value in node.params)
-        return [f"v{k} = _op[{node.op.name!r}]({', '.join(names)}{kwargs})"]
+        return [f"{target} = _op[{node.op.name!r}]({', '.join(names)}{kwargs})"]
 
-    def _py(self, k: int) -> str:
-        if k in self.literals:
-            return self.literals[k]
-        if self.fast[k]:
-            return f"v{k}"
-        return f"bool(v{k})" if self.schedule.nodes[k].dtype == "bool" else f"float(v{k})"
+    def _py(self, q: int, k: int) -> str:
+        ref = self._ref(q, k)
+        if self.fast[q]:
+            return ref
+        return f"bool({ref})" if self.schedule.nodes[q].dtype == "bool" else f"float({ref})"
 
-    def _np(self, k: int) -> str:
-        if k in self.literals:
-            return f"np.{self.schedule.nodes[k].dtype}({self.literals[k]})"
-        if not self.fast[k]:
-            return f"v{k}"
-        return f"np.{self.schedule.nodes[k].dtype}(v{k})"
+    def _np(self, q: int, k: int) -> str:
+        ref = self._ref(q, k)
+        return f"np.{_NUMPY_NAME[self.schedule.nodes[q].dtype]}({ref})" if self.fast[q] else ref
 
     def text(self) -> str:
         """The whole module: imports, helpers, the parts and ``sg_eval``."""
         schedule, nodes = self.schedule, self.schedule.nodes
-        body = []                 # (k, lines) of the nodes computed in order
-        for k, lines in enumerate(self.code):
-            if lines is not None:
-                body.append((k, lines))
-        parts = [body[i:i + PART] for i in range(0, len(body), PART)] or [[]]
-        outputs = set(schedule.output_slots)
-        part_of = {}
-        for index, part in enumerate(parts):
-            for k, _ in part:
-                part_of[k] = index
-        # a value crosses parts when a later part (or the output list) reads it
-        crossing: dict = {}
-        for k, node in enumerate(nodes):
-            for p in node.inputs:
-                q = schedule.slot[p]
-                if q in self.literals:
-                    continue
-                if part_of.get(q, -1) != part_of.get(k, -1) and q not in crossing:
-                    crossing[q] = len(crossing)
-        for k in outputs:
-            if k not in self.literals:
-                crossing.setdefault(k, len(crossing))
         lines = ["import math", "", "import numpy as np", ""]
         if self.forwards:
             lines += ["from symgrad.ir.opdef import REGISTRY", "",
                       "_op = {name: REGISTRY.op(name).forward for name in "
                       f"{sorted(self.forwards)!r}}}", ""]
-        lines += ["_float = float"] + [f"_np_{name} = np.{name}"
-                                       for name in sorted(self.functions.numpy)]
+        used = sorted({name for code in self.spell.cache.values() if code
+                       for name in re.findall(r"_np_(\w+)\(", code)})
+        lines += ["_float = float"] + [f"_np_{name} = np.{name}" for name in used]
         lines += _HELPERS.splitlines()
-        frees = {}
+        frees: dict = {}                       # tensors dropped after their last use
         for k, node in enumerate(nodes):
-            if node.shape and k not in outputs and node in schedule.last_use:
-                frees.setdefault(schedule.last_use[node], []).append(k)
-        for index, part in enumerate(parts):
-            lines += ["", "", f"def _part{index}(R):"]
-            reads = sorted({q for k, _ in part for q in map(schedule.slot.get, nodes[k].inputs)
-                            if part_of.get(q, -1) != index and q not in self.literals})
-            lines += [f"    v{q} = R[{crossing[q]}]" for q in reads]
-            for k, code in part:
-                lines += ["    " + line for line in code]
-                lines += [f"    del v{q}" for q in frees.get(k, ()) if part_of.get(q) == index]
-                if k in crossing:
-                    lines.append(f"    R[{crossing[k]}] = v{k}")
-            if not part:
-                lines.append("    pass")
-        names = [f"a{i}" for i in range(len(schedule.inputs))]
-        lines += ["", "", f"def sg_eval({', '.join(names)}):",
-                  f"    R = [None] * {len(crossing)}"]
-        for (name, node, k), arg in zip(schedule.inputs, names):
-            if k is not None and k in crossing:
-                value = f"float({arg})" if self.fast[k] else arg
-                lines.append(f"    R[{crossing[k]}] = {value}")
-        lines.append("    with np.errstate(all='ignore'):")
-        lines += [f"        _part{index}(R)" for index in range(len(parts))]
+            last = schedule.last_use.get(node)
+            if (node.shape and k in schedule.frees_at.get(last, ()) and k not in self.crossing
+                    and self.part[k] >= 0):
+                frees.setdefault(last, []).append(k)
+        n_parts = max(self.part) + 1
+        current = -1
+        for k, code in enumerate(self.code):       # parts are consecutive runs of nodes
+            if code is None:
+                continue
+            if self.part[k] != current:
+                current = self.part[k]
+                lines += ["", "", f"def _part{current}(R):"]
+            lines += ["    " + line for line in code]
+            if k in frees:
+                lines += [f"    del v{q}" for q in frees[k]]
+        args = [f"a{i}" for i in range(len(schedule.inputs))]
+        lines += ["", "", f"def sg_eval({', '.join(args)}):",
+                  f"    R = [None] * {len(self.crossing)}"]
+        for (_name, _node, k), arg in zip(schedule.inputs, args):
+            if k is not None:
+                lines.append(f"    R[{self.crossing[k]}] = "
+                             + (f"float({arg})" if self.fast[k] else arg))
+        if n_parts:
+            lines.append("    with np.errstate(all='ignore'):")
+            lines += [f"        _part{index}(R)" for index in range(n_parts)]
         results = []
         for k in schedule.output_slots:
-            node = nodes[k]
-            value = self.literals[k] if k in self.literals else f"R[{crossing[k]}]"
-            results.append(f"np.array({value}, dtype=np.{node.dtype})" if self.fast[k]
-                           else value)
+            value = self.literals[k] if k in self.literals else f"R[{self.crossing[k]}]"
+            if self.fast[k]:
+                value = f"np.array({value}, dtype=np.{_NUMPY_NAME[nodes[k].dtype]})"
+            results.append(value)
         lines.append(f"    return [{', '.join(results)}]")
         return "\n".join(lines) + "\n"
 

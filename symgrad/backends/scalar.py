@@ -12,7 +12,9 @@ import numpy as np
 # numpy ufuncs spelled as operators; every other ufunc keeps its numpy name (about numpy, not ops)
 _OPERATORS = {"add": "({0} + {1})", "subtract": "({0} - {1})", "multiply": "({0} * {1})",
               "divide": "({0} / {1})", "negative": "(-{0})", "greater": "({0} > {1})",
-              "less": "({0} < {1})", "positive": "(+{0})"}
+              "less": "({0} < {1})", "greater_equal": "({0} >= {1})",
+              "less_equal": "({0} <= {1})", "equal": "({0} == {1})",
+              "not_equal": "({0} != {1})", "positive": "(+{0})"}
 _CALL = re.compile(r"\b([A-Za-z_]\w*)\(")
 
 
@@ -32,9 +34,10 @@ def scalar_form(op) -> str | None:
     return None
 
 
-def render(template: str, functions: dict, args: list, params: dict, literal) -> str | None:
-    """``template`` with each numpy function name replaced by ``functions[name]``, ``{i}`` by
-    ``args[i]`` and ``{param}`` by its literal; None when a function has no spelling here."""
+def prepare(template: str, functions, params: dict, literal) -> str | None:
+    """``template`` in one backend's spelling: each numpy function name replaced by
+    ``functions[name]`` and ``{param}`` by its literal, leaving ``{0}``, ``{1}``... for the
+    arguments; None when a function has no spelling there."""
     missing = []
 
     def spell(match):
@@ -46,7 +49,23 @@ def render(template: str, functions: dict, args: list, params: dict, literal) ->
     code = _CALL.sub(spell, template)
     if missing:
         return None
-    return code.format(*args, **{k: literal(v) for k, v in params.items()})
+    slots = {name: literal(value) for name, value in params.items()}
+    return re.sub(r"\{([A-Za-z_]\w*)\}", lambda m: slots[m.group(1)], code)
+
+
+class Spellings:
+    """Per (op, params): the prepared format string of a backend, computed once."""
+
+    def __init__(self, functions, literal):
+        self.functions, self.literal, self.cache = functions, literal, {}
+
+    def __call__(self, node) -> str | None:
+        key = (node.op, node.params)
+        if key not in self.cache:
+            form = scalar_form(node.op)
+            self.cache[key] = (None if form is None else
+                               prepare(form, self.functions, dict(node.params), self.literal))
+        return self.cache[key]
 
 
 def float_literal(value: float, nan: str, inf: str) -> str:

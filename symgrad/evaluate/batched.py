@@ -13,7 +13,8 @@ import numpy as np
 from ..errors import InputError
 from ..ir import Graph, Node
 from ..ops._define import batch_align
-from .program import Schedule, by_name, check_result, fresh_outputs
+from .program import (Schedule, _writing_into, by_name, check_result, fresh_outputs,
+                      plan_in_place)
 from . import program as _program
 
 _PLAIN, _ELEMENTWISE, _RULE, _LOOP = range(4)
@@ -38,16 +39,21 @@ class BatchedProgram:
         self.template = [node.value if node.is_const else None for node in nodes]
         varying = [node.is_input for node in nodes]
         slot = schedule.slot
+        for k, node in enumerate(nodes):
+            varying[k] = node.is_input or any(varying[slot[p]] for p in node.inputs)
+        in_place = plan_in_place(nodes, schedule.last_use, schedule.keep,
+                                 {node for node, v in zip(nodes, varying) if v})
         program, self.looped = [], set()
         for k, node in enumerate(nodes):
             if node.is_const or node.is_input:
                 continue
             args = tuple(slot[p] for p in node.inputs)
-            varying[k] = any(varying[a] for a in args)
             fn, kind = node.op.forward, _PLAIN
             if varying[k]:
                 if node.op.elementwise:
                     kind = _ELEMENTWISE
+                    if k in in_place:
+                        fn = _writing_into(fn, in_place[k], len(args))
                 elif node.op.emit.get("batch"):
                     fn, kind = node.op.emit["batch"], _RULE
                 else:

@@ -56,17 +56,28 @@ class Schedule:
         self.scalar = all(not node.shape for node in nodes)
 
     def load(self, values: dict, batch: bool = False) -> list:
-        """The checked input arrays, in ``self.inputs`` order (InputError on a bad value)."""
-        unknown = [k for k in values if k not in self.names]
-        if unknown:
-            raise InputError(f"unknown input(s) {', '.join(map(repr, unknown))}; the graph's "
-                             f"inputs are {', '.join(map(repr, sorted(self.names))) or 'none'}")
+        """The checked input arrays, in ``self.inputs`` order (InputError on a bad value); a
+        Python float for a float64 scalar input becomes ``np.float64`` (the common case, fast)."""
+        if len(values) != len(self.names) or not self.names.issuperset(values):
+            unknown = [k for k in values if k not in self.names]
+            if unknown:
+                raise InputError(f"unknown input(s) {', '.join(map(repr, unknown))}; the "
+                                 f"graph's inputs are "
+                                 f"{', '.join(map(repr, sorted(self.names))) or 'none'}")
         arrays = []
         for name, node, _k in self.inputs:
-            if name not in values:
-                raise InputError(f"missing input {name!r} ({_type(node)})")
-            arrays.append(check_value(node, values[name], batch))
+            try:
+                value = values[name]
+            except KeyError:
+                raise InputError(f"missing input {name!r} ({_type(node)})") from None
+            if type(value) is float and node.shape == () and node.dtype == "float64":
+                arrays.append(_FLOAT64(value))
+            else:
+                arrays.append(check_value(node, value, batch))
         return arrays
+
+
+_FLOAT64 = np.float64
 
 
 class Program:
@@ -166,13 +177,16 @@ def fresh_outputs(values: list, inputs: list) -> list:
     return out
 
 
-def _makes_new_array(node: Node) -> bool:
+def _makes_new_array(node: Node, varying=None) -> bool:
     """True when node's forward always returns a new array that no other value shares: a numpy
-    ufunc (elementwise ops, matmul) with a result of at least one dimension."""
-    return isinstance(node.op.forward, np.ufunc) and node.ndim > 0 and not node.params
+    ufunc (elementwise ops, matmul) with a result of at least one dimension (in a batched
+    program, ``varying`` nodes carry the batch dimensions: only they count)."""
+    if not isinstance(node.op.forward, np.ufunc) or node.params:
+        return False
+    return node.ndim > 0 if varying is None else node in varying
 
 
-def plan_in_place(nodes: list, last_use: dict, keep: set) -> dict:
+def plan_in_place(nodes: list, last_use: dict, keep: set, varying: set | None = None) -> dict:
     """{instruction index: input position} for elementwise ufuncs that may write into an input.
 
     A buffer may be overwritten at step k when it was made by a ufunc, has the result's shape
@@ -188,7 +202,7 @@ def plan_in_place(nodes: list, last_use: dict, keep: set) -> dict:
         if node.is_input or node.is_const:
             roots[node] = ()
             continue
-        if _makes_new_array(node):
+        if _makes_new_array(node, varying):
             roots[node] = (node,)
         else:
             roots[node] = tuple({r: None for p in node.inputs for r in roots[p]})
@@ -196,7 +210,7 @@ def plan_in_place(nodes: list, last_use: dict, keep: set) -> dict:
         for root in roots[node]:
             last_seen[root] = max(last_seen.get(root, -1), done)
     for k, node in enumerate(nodes):
-        if not (_makes_new_array(node) and node.op.elementwise):
+        if not (_makes_new_array(node, varying) and node.op.elementwise):
             continue
         for position, parent in enumerate(node.inputs):
             if (roots.get(parent) == (parent,) and parent.shape == node.shape

@@ -25,7 +25,7 @@ def _owned(arrays, *foreign):
             assert not np.shares_memory(a, b)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", [*BACKENDS, "c"])
 def test_gradients_of_a_product_are_not_the_callers_arrays(backend):
     W1, W2 = sg.var("W1", shape=(3,)), sg.var("W2", shape=(3,))
     B = sg.gradients(sg.sum(W1 * W2), ["W1", "W2"])
@@ -36,7 +36,7 @@ def test_gradients_of_a_product_are_not_the_callers_arrays(backend):
     assert g2.tolist() == [1.0, 2.0, 3.0] and g1.tolist() == [4.0, 5.0, 6.0]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", [*BACKENDS, "c"])
 def test_views_of_inputs_and_constants_come_back_as_fresh_writable_arrays(backend):
     X = sg.var("X", shape=(2, 3))
     v = sg.var("v", shape=(3,))
