@@ -37,7 +37,7 @@ def to_sympy(graph: Graph, cse: bool = False):
     >>> sg.to_sympy(sg.Graph(x * x + sg.sin(x)))
     [x**2 + sin(x)]
     >>> sg.to_sympy(sg.Graph(sg.exp(x) * sg.exp(x) + sg.exp(x)), cse=True)
-    ([(x0, exp(x))], [x0*x0 + x0])
+    ([(x0, exp(x))], [x0**2 + x0])
     """
     from .sympy_export import export  # loads sympy now, so `import symgrad` stays light
 
