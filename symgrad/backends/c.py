@@ -28,7 +28,8 @@ import numpy as np
 from ..errors import BackendError
 from ..evaluate import Schedule
 from ..evaluate.batched import batch_shape
-from ..evaluate.program import by_name
+from ..evaluate import program
+from ..evaluate.program import by_name, check_result
 from ..ir import Graph, Node
 from .scalar import Spellings, float_literal
 from .scalarize import scalarize
@@ -261,8 +262,14 @@ class CProgram:
 
     def run(self, values: dict) -> list:
         arrays = self.schedule.load(values, batch=self.batched)
-        if self.batched:
-            return self._run_batch(arrays)
+        outputs = self._run_batch(arrays) if self.batched else self._run(arrays)
+        if program.CHECK:                       # the evaluator's checking mode, on the outputs
+            batch = batch_shape(self.schedule.inputs, arrays) if self.batched else ()
+            for node, value in zip(self.graph.outputs, outputs):
+                check_result(node, value, batch)
+        return outputs
+
+    def _run(self, arrays: list) -> list:
         with self._lock:
             if self._scalar:
                 self._in[:self._n_in] = arrays

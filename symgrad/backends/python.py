@@ -18,7 +18,8 @@ import re
 import numpy as np
 
 from ..evaluate import Program, Schedule, fresh_outputs
-from ..evaluate.program import by_name, plan_in_place
+from ..evaluate import program
+from ..evaluate.program import by_name, check_result, plan_in_place
 from ..ir import Graph, Node
 from .scalar import Spellings, float_literal
 
@@ -280,4 +281,8 @@ class PythonProgram:
             if self._numpy is None:
                 self._numpy = Program(self.graph, self.schedule)
             return self._numpy.run_loaded(arrays)
-        return fresh_outputs(outputs, arrays)
+        outputs = fresh_outputs(outputs, arrays)
+        if program.CHECK:                       # the evaluator's checking mode, on the outputs
+            for node, value in zip(self.graph.outputs, outputs):
+                check_result(node, value)
+        return outputs
