@@ -127,3 +127,11 @@ def test_harness_helpers():
 
 def test_bench_intern_measures_a_positive_cost():
     assert 0 < bench_intern.run(nodes=2000, rounds=1) < 1e4
+
+
+def test_bench_compile_reports_every_step(capsys):
+    from benchmarks import bench_compile
+    bench_compile.main(["--depth", "30"])
+    out = capsys.readouterr().out
+    for step in ("sg.optimize", "source generation", "CPython compile()", "goal 1.5"):
+        assert step in out
