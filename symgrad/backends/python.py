@@ -17,6 +17,7 @@ import re
 
 import numpy as np
 
+from ..errors import BackendError
 from ..evaluate import Program, Schedule, fresh_outputs
 from ..evaluate import program
 from ..evaluate.program import by_name, check_result, plan_in_place
@@ -83,11 +84,18 @@ class _Functions(dict):
 
 
 def _literal(value) -> str:
-    if isinstance(value, float):
-        return float_literal(value, "float('nan')", "float('inf')")
+    """A Python literal for an op parameter. Only plain data (numbers, strings, None and tuples
+    of them) is written into generated source, so no object's own ``repr`` ever becomes code."""
+    if isinstance(value, (float, np.floating)):
+        return float_literal(float(value), "float('nan')", "float('inf')")
     if isinstance(value, tuple):
         return "(" + "".join(_literal(v) + ", " for v in value) + ")"
-    return repr(value)
+    if value is None or isinstance(value, (bool, str)):
+        return repr(value)
+    if isinstance(value, (int, np.integer)):
+        return repr(int(value))
+    raise BackendError(f"the python backend writes op parameters as literals; a parameter of "
+                       f"type {type(value).__name__} has none: use backend='numpy'")
 
 
 _NUMPY_NAME = {"float64": "float64", "bool": "bool_"}    # np.bool is numpy >= 2 only
@@ -195,7 +203,7 @@ class _Source:
         lines = ["import math", "", "import numpy as np", ""]
         if self.forwards:
             lines += ["from symgrad.ir.opdef import REGISTRY", "",
-                      "_op = {name: REGISTRY.op(name).forward for name in "
+                      "_op = {name: REGISTRY.lookup(name).forward for name in "
                       f"{sorted(self.forwards)!r}}}", ""]
         used = sorted({name for code in self.spell.cache.values() if code
                        for name in re.findall(r"_np_(\w+)\(", code)})

@@ -44,13 +44,12 @@ def _simplify_elements(elements: list, sp, seconds: int, connection) -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
     except (ImportError, ValueError, OSError):  # no CPU limit here: the wall limit remains
         pass
-    sys.setrecursionlimit(10**5)
     for i, expr in enumerate(elements):
         try:
             if sp.count_ops(expr) <= SIMPLIFY_LIMIT:
                 connection.send((i, sp.simplify(expr)))
-        except Exception:  # display only: an element sympy cannot simplify stays as it is
-            pass
+        except Exception:  # display only: an element sympy cannot simplify (too deep for its
+            pass           # recursive algorithms: RecursionError) stays as it is
     connection.send(None)
     connection.close()
 

@@ -17,8 +17,8 @@ def to_sympy(graph: Graph, cse: bool = False):
     The work is linear in the graph at any depth and sharing: small subexpressions get
     sympy's canonical form, bigger ones are built unevaluated, as the graph computes them.
     sympy's own printers, ``subs`` and ``diff`` recurse a few Python frames per level, so on
-    expressions deeper than a few hundred levels they need ``sys.setrecursionlimit`` (or use
-    ``cse=True``, whose expressions stay shallow; ``xreplace`` and ``evalf`` cope better).
+    expressions deeper than a few hundred levels they raise ``RecursionError``: export those
+    with ``cse=True``, whose expressions stay shallow (``xreplace`` and ``evalf`` cope better).
 
     Parameters
     ----------
@@ -27,8 +27,8 @@ def to_sympy(graph: Graph, cse: bool = False):
     cse : bool
         If True, return ``(replacements, outputs)`` as ``sympy.cse`` does: a list of
         ``(Symbol, expr)`` pairs in evaluation order, built from the graph's own sharing
-        (every node used twice, and every expression grown big, is named), unevaluated so
-        that 10^4-node graphs export in seconds.
+        (every node used twice, and every expression grown big, is named), so every
+        expression stays small and 10^4-node graphs export in seconds.
 
     Examples
     --------

@@ -111,3 +111,23 @@ def test_a_deep_chain_of_100000_nodes_compiles_in_parts_and_runs():
     fn = sg.compile(G, backend="python", optimize=False)
     assert fn.source.count("def _part") >= 10
     assert_same(fn(x=0.5)[0], sg.evaluate(G, {"x": 0.5})[0])
+
+
+def test_user_ops_run_and_only_plain_parameters_become_source():
+    op = sg.define_op("scaled_in_python_source", infer=lambda x, *, k: (x.shape, x.dtype),
+                      forward=lambda x, *, k: x * k, bprop=(lambda g, out, x, *, k: g * k,))
+    x = sg.var("x")
+    assert float(sg.compile(sg.Graph(op(x, k=2.5)), backend="python")(x=2.0)[0]) == 5.0
+
+    class Sneaky:                   # a parameter whose repr is code must never be written out
+        def __repr__(self):
+            return "__import__('os').getcwd()"
+
+        def __hash__(self):
+            return 1
+
+        def __eq__(self, other):
+            return isinstance(other, Sneaky)
+
+    with pytest.raises(sg.BackendError, match="literal"):
+        sg.compile(sg.Graph(op(x, k=Sneaky())), backend="python")
