@@ -10,36 +10,22 @@ Run: ``python -m benchmarks.bench_compile [--depth 10000]`` from the repository 
 from __future__ import annotations
 
 import argparse
-import time
 
 import symgrad as sg
 
-from . import workloads as wl
-
-
-def w3_graph(depth: int) -> sg.Graph:
-    w = sg.var("w")
-    z = wl.w3_chain(w, depth, sg)
-    dz = sg.gradients(z, [w])[0]
-    d2z = sg.gradients(dz, [w])[0]
-    return sg.Graph([z, dz.outputs[0], d2z.outputs[0]])
-
-
-def cpu(fn, *args, **kwargs):
-    start = time.process_time()
-    result = fn(*args, **kwargs)
-    return result, time.process_time() - start
+from .bench_backends import w3
+from .harness import timed
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--depth", type=int, default=10_000)
     args = parser.parse_args(argv)
-    graph = w3_graph(args.depth)
-    optimized, t_opt = cpu(sg.optimize, graph)
-    source, t_src = cpu(sg.to_python, optimized)
-    _, t_compile = cpu(compile, source, "<symgrad>", "exec")
-    _, t_total = cpu(sg.compile, graph, backend="python")
+    graph, _, _ = w3(args.depth)
+    optimized, _, t_opt = timed(sg.optimize, graph)
+    source, _, t_src = timed(sg.to_python, optimized)
+    _, _, t_compile = timed(compile, source, "<symgrad>", "exec")
+    _, _, t_total = timed(sg.compile, graph, backend="python")
     print(f"W3 depth {args.depth}: {len(graph):,} nodes, {len(optimized):,} after optimize; "
           f"source {len(source) / 1e6:.1f} MB, {source.count(chr(10)):,} lines")
     print(f"| step | CPU s |\n|---|---|\n| sg.optimize | {t_opt:.2f} |\n"

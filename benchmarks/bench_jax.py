@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 
 import symgrad as sg  # noqa: E402
 
-from . import workloads as wl  # noqa: E402
+from .bench_backends import w3, w4  # noqa: E402  (the workloads' graphs and inputs)
 from .bench_mlp import LAMBDA, make_problem, symgrad_gradient  # noqa: E402
 from .harness import bench, fmt_time, timed  # noqa: E402
 
@@ -77,20 +77,6 @@ def scalar_rows(jax, name: str, graph: sg.Graph, values: dict) -> list:
     return row + [f"{err:.1e}"]
 
 
-def w3_graph(depth: int) -> sg.Graph:
-    w = sg.var("w")
-    z = wl.w3_chain(w, depth, sg)
-    dz = sg.gradients(z, [w])[0]
-    d2z = sg.gradients(dz, [w])[0]
-    return sg.Graph([z, dz.outputs[0], d2z.outputs[0]])
-
-
-def w4_graph(n_ops: int) -> tuple:
-    xs = [sg.var(f"x{i}") for i in range(wl.W4_N_IN)]
-    f = wl.w4_build(wl.w4_graph(n_ops), xs, sg)
-    return sg.gradients(f, xs), {f"x{i}": v for i, v in enumerate(wl.w4_x0())}
-
-
 def table(header, rows) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
@@ -110,10 +96,10 @@ def main(argv=None) -> None:
           "backends (compile with optimize, then per call); CPU time")
     rows = []
     for depth in ([10, 100] if args.quick else [100, 300]):
-        g = w3_graph(depth)
-        rows.append(scalar_rows(jax, f"W3 depth {depth}", g, {"w": wl.W3_W0}))
+        g, values, _ = w3(depth)
+        rows.append(scalar_rows(jax, f"W3 depth {depth}", g, values))
     for n_ops in ([100] if args.quick else [1_000]):
-        g, values = w4_graph(n_ops)
+        g, values, _ = w4(n_ops)
         rows.append(scalar_rows(jax, f"W4 {n_ops} ops", g, values))
     print(table(["workload", "nodes", "JAX jit compile", "JAX per call", "numpy compile",
                  "numpy per call", "python compile", "python per call", "C compile",
