@@ -29,7 +29,7 @@ from ..errors import BackendError
 from ..evaluate import Schedule
 from ..evaluate.batched import batch_shape
 from ..evaluate import program
-from ..evaluate.program import by_name, check_result
+from ..evaluate.program import Runnable, check_result
 from ..ir import Graph, Node
 from .scalar import Spellings, float_literal
 from .scalarize import scalarize
@@ -228,7 +228,7 @@ def build(source: str) -> Path:
     return library
 
 
-class CProgram:
+class CProgram(Runnable):
     """A graph compiled to C; calling it evaluates the graph (see ``sg.compile``)."""
 
     backend = "c"
@@ -254,11 +254,6 @@ class CProgram:
         self._in, self._out = np.zeros(max(1, self._n_in)), np.zeros(max(1, self._n_out))
         self._work = np.zeros(self._n_work)
         self._addresses = tuple(a.ctypes.data for a in (self._in, self._out, self._work))
-
-    def __call__(self, inputs=None, /, **named) -> list:
-        if inputs is not None:
-            named = {**by_name(inputs), **named}
-        return self.run(named)
 
     def run(self, values: dict) -> list:
         arrays = self.schedule.load(values, batch=self.batched)

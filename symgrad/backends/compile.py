@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import BackendError, SymgradError
 from ..evaluate import BatchedProgram, Program, Schedule
-from ..evaluate.program import by_name
+from ..evaluate.program import Runnable
 from ..ir import Graph, Node
 from ..passes import optimize as _optimize
 from .c import CProgram
@@ -57,7 +57,7 @@ def compile(graph: Graph, backend: str = "numpy", optimize: bool = True, batched
     return program if postprocess is None else Decompressed(program, postprocess)
 
 
-class DaskAware:
+class DaskAware(Runnable):
     """A batched program that also takes ``dask.array`` inputs: then it returns lazy dask
     arrays, evaluated block by block by the same program (see ``dask_batch``)."""
 
@@ -67,26 +67,18 @@ class DaskAware:
     def __getattr__(self, name):                # backend, looped, schedule, ... of the program
         return getattr(self.program, name)
 
-    def __call__(self, inputs=None, /, **named) -> list:
-        if inputs is not None:
-            named = {**by_name(inputs), **named}
-        return self.run(named)
-
     def run(self, values: dict) -> list:
         if any(is_dask(v) for v in values.values()):
             return evaluate_dask(self.program.schedule.graph, self.program.run, values)
         return self.program.run(values)
 
 
-class Decompressed:
+class Decompressed(Runnable):
     """A compiled sparse-derivative graph: the program's outputs, then the graph's
     decompression into ``scipy.sparse`` matrices."""
 
     def __init__(self, program, postprocess):
         self.program, self.postprocess = program, postprocess
-
-    def __call__(self, inputs=None, /, **named) -> list:
-        return self.postprocess(self.program(inputs, **named))
 
     def run(self, values: dict) -> list:
         return self.postprocess(self.program.run(values))

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import BackendError
 from ..evaluate import Program, Schedule, fresh_outputs
 from ..evaluate import program
-from ..evaluate.program import by_name, check_result, plan_in_place
+from ..evaluate.program import Runnable, check_result, plan_in_place
 from ..ir import Graph, Node
 from .scalar import Spellings, float_literal
 
@@ -263,7 +263,7 @@ def to_python(graph: Graph) -> str:
     return _Source(Schedule(graph)).text()
 
 
-class PythonProgram:
+class PythonProgram(Runnable):
     """A graph compiled to Python; calling it evaluates the graph (see ``sg.compile``)."""
 
     backend = "python"
@@ -275,11 +275,6 @@ class PythonProgram:
         exec(builtins.compile(self.source, "<symgrad python backend>", "exec"), namespace)
         self._fn = namespace["sg_eval"]
         self._numpy = None
-
-    def __call__(self, inputs=None, /, **named) -> list:
-        if inputs is not None:
-            named = {**by_name(inputs), **named}
-        return self.run(named)
 
     def run(self, values: dict) -> list:
         arrays = self.schedule.load(values)

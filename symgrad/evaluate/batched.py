@@ -13,14 +13,14 @@ import numpy as np
 from ..errors import InputError
 from ..ir import Graph, Node
 from ..ops._define import batch_align
-from .program import (Schedule, _writing_into, by_name, check_result, fresh_outputs,
+from .program import (Runnable, Schedule, _writing_into, check_result, fresh_outputs,
                       plan_in_place)
 from . import program as _program
 
 _PLAIN, _ELEMENTWISE, _RULE, _LOOP = range(4)
 
 
-class BatchedProgram:
+class BatchedProgram(Runnable):
     """A graph's schedule for batched inputs; calling it evaluates a whole batch.
 
     >>> import numpy as np, symgrad as sg
@@ -64,11 +64,6 @@ class BatchedProgram:
                             tuple(schedule.frees_at.get(k, ()))))
         self.program = program
         self.varying = varying
-
-    def __call__(self, inputs=None, /, **named) -> list:
-        if inputs is not None:
-            named = {**by_name(inputs), **named}
-        return self.run(named)
 
     def run(self, values: dict) -> list:
         arrays = self.schedule.load(values, batch=True)

@@ -80,7 +80,17 @@ class Schedule:
 _FLOAT64 = np.float64
 
 
-class Program:
+class Runnable:
+    """What every compiled program shares: ``fn(inputs=None, /, **named)`` evaluates with
+    inputs given as a mapping and/or keyword arguments (by name) through ``self.run``."""
+
+    def __call__(self, inputs=None, /, **named) -> list:
+        if inputs is not None:
+            named = {**by_name(inputs), **named}
+        return self.run(named)
+
+
+class Program(Runnable):
     """The schedule of a graph, resolved once; calling it evaluates the graph.
 
     >>> import symgrad as sg
@@ -116,11 +126,6 @@ class Program:
         self.program = program
         self.output_slots = schedule.output_slots
 
-    def __call__(self, inputs=None, /, **named) -> list:
-        """Evaluate with inputs given as a mapping and/or keyword arguments (by name)."""
-        if inputs is not None:
-            named = {**by_name(inputs), **named}
-        return self.run(named)
 
     def run(self, values: dict) -> list:
         return self.run_loaded(self.schedule.load(values))
