@@ -130,7 +130,10 @@ def test_many_graph_derivatives_match_central_differences(data, tensors):
 
 # -- sympy ---------------------------------------------------------------------------------------
 def sympy_float(expr, point: dict):
-    """``expr`` at ``point`` as a float, or None when sympy leaves it unevaluated."""
+    """``expr`` at ``point`` as a float, or None when sympy leaves it unevaluated (including
+    a derivative it could not take, which cannot even be substituted into)."""
+    if expr.has(sp.Derivative):
+        return None
     value = expr.xreplace(point).evalf(30)
     return float(value) if value.is_Number and value.is_finite else None
 
