@@ -2,11 +2,12 @@
 so that the scalar C backend can compile it.
 
 Each value is a numpy object array of scalar nodes. Elementwise ops apply element by element
-(numpy broadcasting included); every other op runs its numpy forward on the object arrays, which
-turns reshapes, transposes, slices, broadcasts, concatenations and pads into pure index maps
-and sums and matmuls into chains of scalar ``add``/``mul`` (summed in order, so their rounding
-may differ from numpy's pairwise and BLAS sums). An op whose forward cannot run on object
-arrays raises BackendError naming it.
+(numpy broadcasting included); an op with an ``emit["scalarize"]`` form (max, min, argmax,
+argmin, the softmax family) runs that; every other op runs its numpy forward on the object
+arrays, which turns reshapes, transposes, slices, broadcasts, concatenations and pads into pure
+index maps and sums and matmuls into chains of scalar ``add``/``mul`` (summed in order, so their
+rounding may differ from numpy's pairwise and BLAS sums). An op whose forward cannot run on
+object arrays (``sg.linalg``, gathers at int64 input indices) raises BackendError naming it.
 """
 
 from __future__ import annotations
@@ -31,9 +32,6 @@ def scalarize(schedule: Schedule) -> tuple:
         if total > LIMIT:
             raise BackendError(f"the C backend scalarizes tensor graphs of up to {LIMIT:,} "
                                f"elements in all; this one is larger. Use backend='python'")
-        if node.dtype not in ("float64", "bool"):
-            raise BackendError(f"the C backend compiles float64 (and bool) values; node "
-                               f"{node.op.name} has dtype {node.dtype}. Use backend='python'")
         if node.is_input:
             values[node] = _elements(node, taken)
         elif node.is_const:
@@ -68,11 +66,12 @@ def _apply(node, arrays: list) -> np.ndarray:
         if op.elementwise:
             out = np.frompyfunc(lambda *xs: op(*xs, **params), len(arrays), 1)(*arrays)
         else:
-            out = op.forward(*arrays, **params)
-    except (SymgradError, TypeError, ValueError, AttributeError) as exc:
-        raise BackendError(f"the C backend has no form for op {op.name!r} on tensors "
-                           f"({type(exc).__name__}: {exc}); use backend='python' or "
-                           f"'numpy'") from None
+            out = op.emit.get("scalarize", op.forward)(*arrays, **params)
+    except (SymgradError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise BackendError(f"the C backend has no form for op {op.name!r} on tensors: its "
+                           f"numpy forward cannot run on scalar nodes ({type(exc).__name__}: "
+                           f"{exc}) and it has no emit['scalarize'] form; use "
+                           f"backend='python' or 'numpy'") from None
     out = _object_array(out)
     if out.shape != node.shape:
         raise BackendError(f"the C backend cannot scalarize op {op.name!r}: its forward gave "

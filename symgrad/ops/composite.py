@@ -14,8 +14,9 @@ from ..errors import InputError, ShapeError
 from ..ir import Node
 from ..ir.types import float_of
 from ._define import apply, batch_axes, define_op, lift
-from .arith import div, mul, sub
-from .elementwise import exp
+from .arith import add, div, mul, sub
+from .elements import _reduced_shape, each, fold
+from .elementwise import abs_, exp, less, log, maximum, where
 from .reduce import object_array, sum_
 from .shape import keepdims_flag, kept_shape, normalize_axes, reshape
 
@@ -28,6 +29,35 @@ def _exp_shifted(x, axis):
         peak = np.where(np.isfinite(peak), peak, 0)  # rows of -inf (or inf) stay unshifted
     shifted = x - peak
     return np.exp(shifted, out=shifted) if shifted.dtype.kind == "f" else np.exp(shifted), peak
+
+
+def _exp_shifted_elements(x, axis):
+    """``_exp_shifted`` on object arrays of scalar nodes: (x - max, its exp, the max), the max
+    of each slice by a left fold of ``maximum`` (NaN anywhere gives NaN, as numpy's max)."""
+    peak = fold(maximum, x, axis, keepdims=True)
+    peak = each(where, each(less, each(abs_, peak), np.inf), peak, 0.0)
+    shifted = each(sub, x, peak)
+    return shifted, each(exp, shifted), peak
+
+
+def _softmax_elements(x, *, axis):
+    if x.size == 0:
+        return x
+    _, e, _ = _exp_shifted_elements(x, axis)
+    return each(div, e, fold(add, e, axis, keepdims=True))
+
+
+def _log_softmax_elements(x, *, axis):
+    if x.size == 0:
+        return x
+    shifted, e, _ = _exp_shifted_elements(x, axis)
+    return each(sub, shifted, each(log, fold(add, e, axis, keepdims=True)))
+
+
+def _logsumexp_elements(x, *, axis, keepdims):
+    _, e, peak = _exp_shifted_elements(x, axis)
+    out = each(add, each(log, fold(add, e, axis, keepdims=True)), peak)
+    return out if keepdims else out.reshape(_reduced_shape(x.shape, axis, False))
 
 
 def _exp_shifted_jax(jnp, x, axis):
@@ -100,7 +130,8 @@ softmax_op = define_op(
     # d softmax: s * (g - sum(g * s)) along the axis
     bprop=(lambda g, out, x, *, axis: mul(out, sub(g, sum_(mul(g, out), axis, keepdims=True))),),
     sympy=_softmax_sympy, doc="exp(x) / sum(exp(x)) along axis, max-shifted",
-    emit={"batch": lambda batch, x, *, axis: _softmax_forward(x, axis=batch_axes(axis, batch))})
+    emit={"batch": lambda batch, x, *, axis: _softmax_forward(x, axis=batch_axes(axis, batch)),
+          "scalarize": _softmax_elements})
 
 
 def softmax(x, axis=-1) -> Node:
@@ -139,7 +170,7 @@ log_softmax_op = define_op(
     bprop=(lambda g, out, x, *, axis: sub(g, mul(exp(out), sum_(g, axis, keepdims=True))),),
     sympy=_log_softmax_sympy, doc="x - logsumexp(x) along axis, max-shifted",
     emit={"batch": lambda batch, x, *, axis: _log_softmax_forward(
-        x, axis=batch_axes(axis, batch))})
+        x, axis=batch_axes(axis, batch)), "scalarize": _log_softmax_elements})
 
 
 def log_softmax(x, axis=-1) -> Node:
@@ -183,7 +214,7 @@ logsumexp_op = define_op(
     jax=_logsumexp_jax,
     bprop=(_logsumexp_rule,), sympy=_logsumexp_sympy,
     emit={"batch": lambda batch, x, *, axis, keepdims: _logsumexp_forward(
-        x, axis=batch_axes(axis, batch), keepdims=keepdims)},
+        x, axis=batch_axes(axis, batch), keepdims=keepdims), "scalarize": _logsumexp_elements},
     doc="log(sum(exp(x))) over axes, max-shifted")
 
 
