@@ -7,7 +7,8 @@ argmin, the softmax family) runs that; every other op runs its numpy forward on 
 arrays, which turns reshapes, transposes, slices, broadcasts, concatenations and pads into pure
 index maps and sums and matmuls into chains of scalar ``add``/``mul`` (summed in order, so their
 rounding may differ from numpy's pairwise and BLAS sums). An op whose forward cannot run on
-object arrays (``sg.linalg``, gathers at int64 input indices) raises BackendError naming it.
+object arrays (``sg.linalg``, gathers at indices that are inputs rather than constants, the
+cross-entropy at input labels) raises BackendError naming it.
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ def scalarize(schedule: Schedule) -> tuple:
         elif node.is_const:
             values[node] = _object_array(np.frompyfunc(lambda e: const(e, node.dtype), 1, 1)(
                 np.asarray(node.value, dtype=object)))
-        else:
-            values[node] = _apply(node, [values[p] for p in node.inputs])
+        else:   # int64 constants stay numbers for gathers and scatters: indices
+            values[node] = _apply(node, [p.value if p.is_const and p.dtype == "int64" and
+                                         not node.op.elementwise else values[p]
+                                         for p in node.inputs])
     for v in schedule.graph.inputs:
         inputs.extend(values[v].ravel().tolist() if v in values else
                       _elements(v, taken).ravel().tolist())
@@ -56,7 +59,7 @@ def _elements(node, taken: set) -> np.ndarray:
         while name in taken:
             name += "_"
         taken.add(name)
-        out[index] = var(name)
+        out[index] = var(name, dtype=node.dtype)
     return out
 
 

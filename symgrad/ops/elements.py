@@ -53,12 +53,13 @@ def first_winner(wins, x: np.ndarray, axis, keepdims: bool) -> np.ndarray:
     """numpy's argmax/argmin on nodes: the int64 index along ``axis`` (None: of the flattened
     array) of the first element that ``wins`` against all earlier ones, or of the first NaN."""
     axes, flat = _along_last(x, axis)
-    best, index = flat[..., 0], np.full(flat.shape[:-1], const(0, "int64"), dtype=object)
+    best = flat[..., 0]
+    index = each(lambda _: const(0, "int64"), best)
     for j in range(1, flat.shape[-1]):
         take = each(wins, flat[..., j], best)
         if flat.flat[0].dtype in ("float32", "float64"):     # the first NaN beats all
             is_nan = each(not_equal, flat[..., j], flat[..., j])
             take = each(logical_or, take, each(logical_and, is_nan, each(equal, best, best)))
         best = each(where, take, flat[..., j], best)
-        index = each(where, take, const(j, "int64"), index)
+        index = each(where, take, j, index)
     return object_array(index).reshape(_reduced_shape(x.shape, axes, keepdims))
