@@ -1,15 +1,18 @@
 """The C backend: a graph becomes one C file (only ``math.h``), compiled by the system C
 compiler into a shared library cached on disk, and called through ctypes.
 
-Every node's value is a ``double`` (bools are 0.0 / 1.0); ops are spelled by their scalar form
-in C: arithmetic, comparisons, ``where``, the math.h functions numpy's ufuncs name, and numpy's
-own definitions of maximum, minimum, sign, heaviside and logaddexp. Small dense tensor graphs
-(float64) are first scalarized, one scalar node per element (``scalarize``). Anything else (int64
-or float32 values, an op without a C form) raises ``BackendError`` naming it: no silent
-fallback, use ``backend="python"``. Compiled with ``FLAGS`` (``-O2``, no ``-ffast-math``, no
-contraction into FMA), so arithmetic is IEEE double exactly as numpy's. Large graphs are split
-into functions of at most ``PART`` statements, so the compiler's time and memory grow linearly.
-``batched=True`` loops over the points inside C.
+float64, float32 and bool values are C ``double`` (bools 0.0 / 1.0; float32 values rounded to
+``float`` after each op, which is IEEE single's result for arithmetic and sqrt), int64 values
+``long long`` (numpy's wrap-around and floor modulus). Ops are spelled by their scalar form in
+C: arithmetic, comparisons, ``where``, the math.h functions numpy's ufuncs name (also ``erf``
+and ``erfc``), numpy's own definitions of maximum, minimum, sign, heaviside, logaddexp, mod and
+round, and ``cast`` as numpy's ``astype``. Small dense tensor graphs are first scalarized, one
+scalar node per element (``scalarize``). An op without a C form (``sg.linalg``, gathers at
+input indices) raises ``BackendError`` naming it: no silent fallback, use ``backend="python"``.
+Compiled with ``FLAGS`` (``-O2``, no ``-ffast-math``, no contraction into FMA, ``-fwrapv``), so
+arithmetic is IEEE exactly as numpy's. Large graphs are split into functions of at most
+``PART`` statements, so the compiler's time and memory grow linearly. ``batched=True`` loops
+over the points inside C.
 """
 
 from __future__ import annotations
