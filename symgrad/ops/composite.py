@@ -17,6 +17,7 @@ from ._define import apply, batch_axes, define_op, lift
 from .arith import add, div, mul, sub
 from .elements import _reduced_shape, each, fold
 from .elementwise import abs_, exp, less, log, maximum, where
+from .logic import equal, greater_equal, logical_and
 from .reduce import object_array, sum_
 from .shape import keepdims_flag, kept_shape, normalize_axes, reshape
 
@@ -289,13 +290,58 @@ def _cross_entropy_sympy(sp, logits, labels):
     return object_array(-np.sum(picked) / logits.shape[0])
 
 
+def _label_is(labels, classes: int) -> tuple:
+    """(``labels[i] == j`` as a (rows, classes) object array, whether each row's label is in
+    range): True/False and None for numeric labels (checked as numpy does, raising
+    InputError), bool nodes for labels given as input nodes."""
+    if labels.dtype != object:
+        labels = _check_labels(labels, classes)
+        return labels[:, None] == np.arange(classes), [None] * len(labels)
+    valid = [logical_and(greater_equal(label, 0), less(label, classes)) for label in labels]
+    return each(equal, labels[:, None], np.arange(classes)), valid
+
+
+def _select(condition, a, b):
+    """``a`` where ``condition`` (a bool, or a bool node: then a ``where``), else ``b``."""
+    if condition is None or isinstance(condition, (bool, np.bool_)):
+        return a if condition in (None, True) else b
+    return where(condition, a, b)
+
+
+def _cross_entropy_elements(logits, labels):
+    """cross_entropy on nodes; a row whose label is out of range gives NaN (numpy raises)."""
+    rows, classes = logits.shape
+    if rows == 0:                                     # as the forward: NaN
+        return np.array(np.nan)
+    is_label, valid = _label_is(labels, classes)
+    picked = np.empty(rows, dtype=object)             # logits[i, labels[i]]
+    for i in range(rows):
+        chain = logits[i, classes - 1]
+        for j in reversed(range(classes - 1)):
+            chain = _select(is_label[i, j], logits[i, j], chain)
+        picked[i] = _select(valid[i], chain, np.nan)
+    _, e, peak = _exp_shifted_elements(logits, (1,))
+    per_row = each(add, each(sub, each(log, fold(add, e, (1,), False)), picked), peak[:, 0])
+    return each(div, fold(add, per_row, (0,), False), rows)
+
+
+def _smo_elements(logits, labels):
+    """softmax_minus_onehot on nodes; a row whose label is out of range is NaN."""
+    is_label, valid = _label_is(labels, logits.shape[1])
+    p = _softmax_elements(logits, axis=(1,))
+    out = np.frompyfunc(lambda c, x: _select(c, sub(x, 1), x), 2, 1)(is_label, p)
+    for i, row_valid in enumerate(valid):
+        out[i] = [_select(row_valid, x, np.nan) for x in out[i]]
+    return out
+
+
 cross_entropy_op = define_op(
     "cross_entropy", infer=_cross_entropy_infer, forward=_cross_entropy_forward, public=False,
     jax=_cross_entropy_jax,
     bprop=(lambda g, out, logits, labels:
            mul(div(g, logits.shape[0]), softmax_minus_onehot(logits, labels)),
            None),                                    # int labels: not differentiable
-    sympy=_cross_entropy_sympy,
+    sympy=_cross_entropy_sympy, emit={"scalarize": _cross_entropy_elements},
     doc="mean over rows of -log_softmax(logits)[i, labels[i]]")
 
 
@@ -322,7 +368,7 @@ softmax_minus_onehot_op = define_op(
     bprop=(lambda g, out, logits, labels: softmax_op.bprop[0](g, softmax(logits, 1), logits,
                                                                axis=(1,)),
            None),
-    sympy=_smo_sympy,
+    sympy=_smo_sympy, emit={"scalarize": _smo_elements},
     doc="softmax(logits) with 1 subtracted at each row's label (cross-entropy's gradient)")
 
 
