@@ -80,7 +80,8 @@ erf = _unary("erf", lambda x: _special("erf")(x), lambda g, out, x: mul(g, _gaus
              lambda sp, x: sp.erf(x), doc="error function", scalar="erf({0})",
              jax=lambda jnp, x: _jax_special("erf")(x))
 erfc = _unary("erfc", lambda x: _special("erfc")(x), lambda g, out, x: neg(mul(g, _gauss(x))),
-              lambda sp, x: sp.erfc(x), doc="1 - erf(x), exact in the right tail", scalar="erfc({0})",
+              lambda sp, x: sp.erfc(x), doc="1 - erf(x), exact in the right tail",
+              scalar="erfc({0})",
               jax=lambda jnp, x: _jax_special("erfc")(x))
 
 
@@ -149,7 +150,8 @@ def _round_infer(x, *, decimals=0):
 round_op = define_op(
     "round", infer=_round_infer, elementwise=True, public=False,
     forward=lambda x, *, decimals=0: np.round(x, decimals), bprop=(None,), sympy=_round_sympy,
-    jax=lambda jnp, x, *, decimals=0: jnp.round(x, decimals), emit={"scalar": "round({0}, {decimals})"},
+    jax=lambda jnp, x, *, decimals=0: jnp.round(x, decimals),
+    emit={"scalar": "round({0}, {decimals})"},
     doc="x rounded to `decimals` digits, halves to even (numpy); derivative 0 (no path)")
 
 
