@@ -7,8 +7,8 @@ float64, float32 and bool values are C ``double`` (bools 0.0 / 1.0; float32 valu
 C: arithmetic, comparisons, ``where``, the math.h functions numpy's ufuncs name (also ``erf``
 and ``erfc``), numpy's own definitions of maximum, minimum, sign, heaviside, logaddexp, mod and
 round, and ``cast`` as numpy's ``astype``. Small dense tensor graphs are first scalarized, one
-scalar node per element (``scalarize``). An op without a C form (``sg.linalg``, gathers at
-input indices) raises ``BackendError`` naming it: no silent fallback, use ``backend="python"``.
+scalar node per element (``scalarize``). An op without a C form (a user op whose forward cannot
+run on nodes) raises ``BackendError`` naming it: no silent fallback, use ``backend="python"``.
 Compiled with ``FLAGS`` (``-O2``, no ``-ffast-math``, no contraction into FMA, ``-fwrapv``), so
 arithmetic is IEEE exactly as numpy's. Large graphs are split into functions of at most
 ``PART`` statements, so the compiler's time and memory grow linearly. ``batched=True`` loops

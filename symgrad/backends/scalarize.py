@@ -3,12 +3,12 @@ so that the scalar C backend can compile it.
 
 Each value is a numpy object array of scalar nodes. Elementwise ops apply element by element
 (numpy broadcasting included); an op with an ``emit["scalarize"]`` form (max, min, argmax,
-argmin, the softmax family, cross_entropy) runs that; every other op runs its numpy forward on
-the object arrays, which turns reshapes, transposes, slices, broadcasts, concatenations and pads
-into pure index maps and sums and matmuls into chains of scalar ``add``/``mul`` (summed in
-order, so their rounding may differ from numpy's pairwise and BLAS sums). An op whose forward
-cannot run on object arrays (``sg.linalg``, gathers at indices that are inputs rather than
-constants) raises BackendError naming it.
+argmin, the softmax family, cross_entropy, gathers at input indices, ``sg.linalg``) runs that;
+every other op runs its numpy forward on the object arrays, which turns reshapes, transposes,
+slices, broadcasts, concatenations and pads into pure index maps and sums and matmuls into
+chains of scalar ``add``/``mul`` (summed in order, so their rounding may differ from numpy's
+pairwise and BLAS sums). Constant int64 inputs of other ops stay numbers (indices). An op whose
+forward cannot run on object arrays (a user op, say) raises BackendError naming it.
 """
 
 from __future__ import annotations
