@@ -23,6 +23,11 @@ EXACT = {"add", "sub", "mul", "div", "neg", "greater", "less", "greater_equal", 
          "floor", "ceil", "trunc", "mod", "softplus", "logaddexp", "round", "cast", "where"}
 
 
+TWICE_EXP = sg.define_op("c_test_twice_exp", infer=lambda x: (x.shape, x.dtype),
+                         forward=lambda x: np.exp(x) * 2, bprop=(lambda g, out, x: g * out,),
+                         sympy=None)         # a user op: its forward cannot run on nodes
+
+
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("SYMGRAD_CACHE", str(tmp_path / "cache"))
@@ -311,6 +316,10 @@ def test_batched_tensor_graph_in_c():
 
 
 def test_what_c_cannot_express_is_a_backend_error_naming_it():
+    x, X = sg.var("x"), sg.var("X", shape=(2,))
+    for G in (sg.Graph(TWICE_EXP(x)), sg.Graph(TWICE_EXP(X) + 1.0)):  # scalar, tensor
+        with pytest.raises(sg.BackendError, match=r"no form for op 'c_test_twice_exp'.*python"):
+            sg.compile(G, backend="c")
     K, index = sg.var("K", shape=(3, 3), dtype="int64"), sg.var("index", (2,), dtype="int64")
     with pytest.raises(sg.BackendError, match=r"no form for op 'take' on tensors.*'python'"):
         sg.compile(sg.Graph(sg.take(K, index, axis=1)), backend="c")   # int64 at input indices
