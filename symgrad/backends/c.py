@@ -351,6 +351,7 @@ class CProgram(Runnable):
         self._scalar = schedule.scalar and not any(self._int_inputs)
         self._dtypes = [np.dtype(dtype) for _shape, dtype in self._shapes]
         self._int_outputs = [d == np.int64 for d in self._dtypes]
+        self._floats_out = self._scalar and not any(self._int_outputs)   # read as a list
         self._lock = threading.Lock()
         self._in, self._out = np.zeros(max(1, self._n_in)), np.zeros(max(1, self._n_out))
         self._work = np.zeros(self._n_work)
@@ -372,9 +373,8 @@ class CProgram(Runnable):
             elif self._n_in:
                 self._load(self._in[None], [np.reshape(a, (1, -1)) for a in arrays])
             self._eval(*self._addresses)
-            out = self._out.tolist() if self._scalar and not any(self._int_outputs) else \
-                self._out.copy()
-        if isinstance(out, list):
+            out = self._out.tolist() if self._floats_out else self._out.copy()
+        if self._floats_out:
             return [np.array(v, dtype=d) for v, d in zip(out, self._dtypes)]
         return self._split(out, ())
 
