@@ -301,6 +301,9 @@ def test_int64_and_float32_graphs_wrap_and_round_as_numpy():
         for g, e in zip(got, expected):
             assert_same(g, e, dtype)
         assert got[0].dtype == np.dtype(dtype)
+        single = sg.compile(G, backend="c", optimize=False)
+        for g, e in zip(single({k: v[3] for k, v in values.items()}), got):
+            assert_same(g, e[3], dtype)
 
 
 def test_batched_tensor_graph_in_c():
