@@ -50,7 +50,7 @@ def prepare(template: str, functions, params: dict, literal) -> str | None:
     code = _CALL.sub(spell, template)
     if missing:
         return None
-    slots = {name: literal(value) for name, value in params.items()}
+    slots = {name: literal(value) for name, value in params.items() if f"{{{name}}}" in code}
     return re.sub(r"\{([A-Za-z_]\w*)\}", lambda m: slots[m.group(1)], code)
 
 
