@@ -10,7 +10,7 @@ import pytest
 import symgrad as sg
 from symgrad.backends import c as c_backend
 
-from .cases import elementwise_graph, elementwise_ops, point_grid, tensor_graphs
+from .cases import elementwise_ops, point_grid, tensor_graphs
 from .helpers import assert_close_ulps, assert_same
 
 # bit for bit: arithmetic, comparisons and numpy's own formulas in C, plus the libm functions
