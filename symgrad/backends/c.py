@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BackendError
-from ..evaluate import Schedule
+from ..evaluate import BatchedProgram, Program, Schedule
 from ..evaluate.batched import batch_shape
 from ..evaluate import program
 from ..evaluate.program import Runnable, check_result
@@ -344,6 +344,10 @@ class CProgram(Runnable):
         self._batch.argtypes = [ctypes.c_long] + [ctypes.c_void_p] * 3
         self._eval.restype = self._batch.restype = None
         self._lib = lib
+        # ops scalarized from symgrad ops give NaN where the interpreter raises InputError on
+        # values (index out of range, singular matrix): a NaN output is rechecked by it
+        self._recheck = any("scalarize" in node.op.emit for node in schedule.nodes)
+        self._interpreter = None
         self._sizes = [v.size for v in schedule.graph.inputs]
         self._int_inputs = [v.dtype == "int64" for v in schedule.graph.inputs]
         self._n_in, self._n_out = sum(self._sizes), len(scalar.output_slots)
@@ -360,6 +364,11 @@ class CProgram(Runnable):
     def run(self, values: dict) -> list:
         arrays = self.schedule.load(values, batch=self.batched)
         outputs = self._run_batch(arrays) if self.batched else self._run(arrays)
+        if self._recheck and any(o.dtype.kind == "f" and np.isnan(o).any() for o in outputs):
+            if self._interpreter is None:
+                self._interpreter = (BatchedProgram if self.batched else Program)(
+                    self.graph, self.schedule)
+            return self._interpreter.run(values)      # raises InputError where it would
         if program.CHECK:                       # the evaluator's checking mode, on the outputs
             batch = batch_shape(self.schedule.inputs, arrays) if self.batched else ()
             for node, value in zip(self.graph.outputs, outputs):
