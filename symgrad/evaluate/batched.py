@@ -8,13 +8,15 @@ without one is evaluated point by point over the batch: correct, slower (``loope
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..errors import InputError
 from ..ir import Graph, Node
 from ..ops._define import batch_align
-from .program import (Runnable, Schedule, _writing_into, check_result, fresh_outputs,
-                      plan_in_place)
+from .program import (Runnable, Schedule, _writing_into, check_result, constant_template,
+                      fresh_outputs, moved_frees, plan_buffers)
 from . import program as _program
 
 _PLAIN, _ELEMENTWISE, _RULE, _LOOP = range(4)
@@ -36,32 +38,38 @@ class BatchedProgram(Runnable):
         schedule = schedule or Schedule(graph)
         self.graph, self.schedule = schedule.graph, schedule
         self.nodes = nodes = schedule.nodes
-        self.template = [node.value if node.is_const else None for node in nodes]
-        varying = [node.is_input for node in nodes]
         slot = schedule.slot
+        varying = [node.is_input for node in nodes]
         for k, node in enumerate(nodes):
             varying[k] = node.is_input or any(varying[slot[p]] for p in node.inputs)
-        in_place = plan_in_place(nodes, schedule.last_use, schedule.keep,
-                                 {node for node, v in zip(nodes, varying) if v})
+        plain = {k: (functools.partial(node.op.forward, **dict(node.params)) if node.params
+                     else node.op.forward)
+                 for k, node in enumerate(nodes)
+                 if not (varying[k] or node.is_const or node.is_input)}
+        self.template = constant_template(nodes, slot, plain)
+        buffers = plan_buffers(nodes, schedule.last_use, schedule.keep,
+                               {node for node, v in zip(nodes, varying) if v}, self.template)
+        frees_at = moved_frees(schedule.frees_at, buffers)
         program, self.looped = [], set()
         for k, node in enumerate(nodes):
-            if node.is_const or node.is_input:
+            if node.is_const or node.is_input or self.template[k] is not None:
                 continue
             args = tuple(slot[p] for p in node.inputs)
+            flags = tuple(varying[a] for a in args)
             fn, kind = node.op.forward, _PLAIN
             if varying[k]:
                 if node.op.elementwise:
                     kind = _ELEMENTWISE
-                    if k in in_place:
-                        fn = _writing_into(fn, in_place[k], len(args))
+                    if k in buffers:
+                        fn = _writing_into(fn, len(args))
+                        args, flags = args + (buffers[k],), flags + (False,)
                 elif node.op.emit.get("batch"):
                     fn, kind = node.op.emit["batch"], _RULE
                 else:
                     kind = _LOOP
                     self.looped.add(node.op.name)
-            flags = tuple(varying[a] for a in args)
             program.append((kind, fn, dict(node.params), args, flags, k,
-                            tuple(schedule.frees_at.get(k, ()))))
+                            tuple(frees_at.get(k, ()))))
         self.program = program
         self.varying = varying
 
