@@ -70,7 +70,11 @@ class Schedule:
                 value = values[name]
             except KeyError:
                 raise InputError(f"missing input {name!r} ({_type(node)})") from None
-            if type(value) is float and node.shape == () and node.dtype == "float64":
+            kind = type(value)
+            if kind is np.ndarray and value.dtype == _NUMPY_DTYPES[node.dtype] and (
+                    value.shape == node.shape and not batch):
+                arrays.append(value)                    # already what check_value returns
+            elif kind is float and node.shape == () and node.dtype == "float64":
                 arrays.append(_FLOAT64(value))
             else:
                 arrays.append(check_value(node, value, batch))
@@ -146,10 +150,13 @@ class Program(Runnable):
                 self._run_checked(regs)
             else:
                 for fn, args, out, frees in self.program:
-                    if len(args) == 1:
-                        regs[out] = fn(regs[args[0]])
-                    elif len(args) == 2:
+                    n = len(args)
+                    if n == 2:
                         regs[out] = fn(regs[args[0]], regs[args[1]])
+                    elif n == 1:
+                        regs[out] = fn(regs[args[0]])
+                    elif n == 3:
+                        regs[out] = fn(regs[args[0]], regs[args[1]], regs[args[2]])
                     else:
                         regs[out] = fn(*[regs[a] for a in args])
                     for k in frees:
@@ -179,8 +186,8 @@ def fresh_outputs(values: list, inputs: list) -> list:
     taken = {id(a) for a in inputs}
     out = []
     for value in values:
-        array = np.asarray(value)
-        if (array.base is not None or not array.flags.writeable or id(array) in taken):
+        array = value if type(value) is np.ndarray else np.asarray(value)
+        if (array.base is not None or id(array) in taken or not array.flags.writeable):
             array = array.copy()
         taken.add(id(array))
         out.append(array)
@@ -278,18 +285,18 @@ def _writing_into(ufunc, arity: int):
     otherwise the plain call, so a value, shape or dtype never changes."""
     if arity == 1:
         def one(a, out):
-            if np.shape(a) == out.shape:
-                try:
+            try:
+                if a.shape == out.shape:
                     return ufunc(a, out=out, casting="equiv")
-                except TypeError:
-                    pass
+            except (AttributeError, TypeError):       # not an array; a cast would be needed
+                pass
             return ufunc(a)
         return one
 
     def two(a, b, out):
         try:
             shape = out.shape
-            if (np.shape(a) == shape or np.shape(b) == shape
+            if (getattr(a, "shape", ()) == shape or getattr(b, "shape", ()) == shape
                     or np.broadcast_shapes(np.shape(a), np.shape(b)) == shape):
                 return ufunc(a, b, out=out, casting="equiv")
         except (TypeError, ValueError):
