@@ -53,7 +53,9 @@ class BatchedProgram(Runnable):
                      else node.op.forward)
                  for k, node in enumerate(nodes)
                  if not (varying[k] or node.is_const or node.is_input)}
-        self.template = constant_template(nodes, slot, plain)
+        self.template = constant_template(
+            nodes, plain, {k: tuple(slot[p] for p in node.inputs)
+                           for k, node in enumerate(nodes) if not (node.is_const or node.is_input)})
         buffers = plan_buffers(nodes, schedule.last_use, schedule.keep,
                                {node for node, v in zip(nodes, varying) if v}, self.template)
         frees_at = moved_frees(schedule.frees_at, buffers)

@@ -114,14 +114,15 @@ class Program(Runnable):
         self.n_slots = len(nodes)
         self.inputs, self.names = schedule.inputs, schedule.names
         slot = schedule.slot
-        calls = {}
+        calls, arguments = {}, {}
         for k, node in enumerate(nodes):
             if not (node.is_const or node.is_input):
                 fn = node.op.forward
                 if node.params:
                     fn = functools.partial(fn, **dict(node.params))
                 calls[k] = fn
-        self.template = constant_template(nodes, slot, calls)
+                arguments[k] = tuple([slot[p] for p in node.inputs])
+        self.template = constant_template(nodes, calls, arguments)
         buffers = {} if schedule.scalar else plan_buffers(
             nodes, schedule.last_use, schedule.keep, fixed=self.template)
         frees_at = moved_frees(schedule.frees_at, buffers)
@@ -129,7 +130,7 @@ class Program(Runnable):
         for k, fn in calls.items():
             if self.template[k] is not None:
                 continue
-            args = tuple(slot[p] for p in nodes[k].inputs)
+            args = arguments[k]
             if k in buffers:
                 fn, args = _writing_into(fn, len(args)), args + (buffers[k],)
             program.append((fn, args, k, tuple(frees_at.get(k, ()))))
@@ -268,6 +269,8 @@ def plan_in_place(nodes: list, last_use: dict, keep: set, varying: set | None = 
 
 def moved_frees(frees_at: dict, buffers: dict) -> dict:
     """``frees_at`` with each reused buffer's slot kept alive until the step that writes it."""
+    if not buffers:
+        return frees_at
     moved = {k: list(slots) for k, slots in frees_at.items()}
     freed_at = {s: k for k, slots in frees_at.items() for s in slots}
     for k, source in buffers.items():
@@ -305,37 +308,42 @@ def _writing_into(ufunc, arity: int):
     return two
 
 
-def constant_template(nodes: list, slot: dict, calls: dict) -> list:
+def constant_template(nodes: list, calls: dict, arguments: dict) -> list:
     """Per slot, the value known at compile time (None for the others): the constants, and each
-    built-in op whose inputs are all known, computed once here when its result is small
-    (``FOLD_BYTES``) or a view, and frozen read-only (an op that raises is left to raise per
-    call). A constant read only by elementwise ops whose elements are all bit-identical becomes
-    a read-only broadcast view of one element: the same values, read without memory traffic."""
-    template = [None] * len(nodes)
-    elementwise_only = [True] * len(nodes)
-    for node in nodes:
-        if not (node.is_input or node.is_const or node.op.elementwise):
-            for p in node.inputs:
-                elementwise_only[slot[p]] = False
+    built-in op (``calls[k]`` on the slots ``arguments[k]``) whose inputs are all known,
+    computed once here when its result is small (``FOLD_BYTES``) or a view, and frozen
+    read-only (an op that raises is left to raise per call). A constant read only by
+    elementwise ops whose elements are all bit-identical becomes a read-only broadcast view of
+    one element: the same values, read without memory traffic."""
+    template = [node.value if node.is_const else None for node in nodes]
+    arrays = [k for k, node in enumerate(nodes) if node.is_const and node.shape]
+    if arrays:
+        elementwise_only = set(arrays)
+        for k, args in arguments.items():
+            if not nodes[k].op.elementwise:
+                elementwise_only.difference_update(args)
+        for k in elementwise_only:
+            template[k] = _uniform_view(template[k])
     with np.errstate(all="ignore"):
-        for k, node in enumerate(nodes):
-            if node.is_const:
-                template[k] = (_uniform_view(node.value) if elementwise_only[k] else node.value)
-            elif (k in calls and node.inputs and REGISTRY.ops.get(node.op.name) is node.op
-                  and all(template[slot[p]] is not None for p in node.inputs)):
-                try:
-                    value = calls[k](*[template[slot[p]] for p in node.inputs])
-                except Exception:        # noqa: BLE001 - it raises again, in order, per call
+        for k, args in arguments.items():
+            if not args or any(template[a] is None for a in args):
+                continue
+            node = nodes[k]
+            if REGISTRY.ops.get(node.op.name) is not node.op:
+                continue
+            try:
+                value = calls[k](*[template[a] for a in args])
+            except Exception:            # noqa: BLE001 - it raises again, in order, per call
+                continue
+            if isinstance(value, np.ndarray):
+                if value.flags.owndata and value.nbytes > FOLD_BYTES:
                     continue
-                if isinstance(value, np.ndarray):
-                    if value.flags.owndata and value.nbytes > FOLD_BYTES:
-                        continue
-                    value.flags.writeable = False
-                elif not isinstance(value, np.generic):
-                    continue
-                if CHECK:
-                    check_result(node, value)
-                template[k] = value
+                value.flags.writeable = False
+            elif not isinstance(value, np.generic):
+                continue
+            if CHECK:
+                check_result(node, value)
+            template[k] = value
     return template
 
 
