@@ -89,8 +89,9 @@ class BatchedProgram(Runnable):
         arrays = self.schedule.load(values, batch=True)
         batch = batch_shape(self.schedule.inputs, arrays)
         points = math.prod(batch)
-        if not batch or points < 2 * self.chunk:
-            outputs = self._run(arrays, batch)
+        if not batch or points < 2 * self.chunk or not all(a.flags.c_contiguous
+                                                           for a in arrays):
+            outputs = self._run(arrays, batch)      # (a chunk would change the memory order)
         else:
             outputs = self._run_in_chunks(arrays, batch, points)
         for i, (node, k) in enumerate(zip(self.graph.outputs, self.schedule.output_slots)):

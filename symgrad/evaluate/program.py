@@ -284,12 +284,14 @@ def moved_frees(frees_at: dict, buffers: dict) -> dict:
 
 def _writing_into(ufunc, arity: int):
     """The ufunc called with one more argument, an array to write the result into, used when it
-    has the result's shape and the ufunc's loop yields its dtype exactly (``casting="equiv"``);
-    otherwise the plain call, so a value, shape or dtype never changes."""
+    has the result's shape, the ufunc's loop yields its dtype exactly (``casting="equiv"``) and,
+    unless it is an input itself, numpy would lay the result out in C order too (a reduction or
+    matmul downstream sums in memory order); otherwise the plain call, so a value, shape or
+    dtype never changes."""
     if arity == 1:
         def one(a, out):
             try:
-                if a.shape == out.shape:
+                if a.shape == out.shape and (out is a or _c_ordered(a)):
                     return ufunc(a, out=out, casting="equiv")
             except (AttributeError, TypeError):       # not an array; a cast would be needed
                 pass
@@ -299,13 +301,21 @@ def _writing_into(ufunc, arity: int):
     def two(a, b, out):
         try:
             shape = out.shape
-            if (getattr(a, "shape", ()) == shape or getattr(b, "shape", ()) == shape
-                    or np.broadcast_shapes(np.shape(a), np.shape(b)) == shape):
+            if ((getattr(a, "shape", ()) == shape or getattr(b, "shape", ()) == shape
+                    or np.broadcast_shapes(np.shape(a), np.shape(b)) == shape)
+                    and (out is a or out is b or (_c_ordered(a) and _c_ordered(b)))):
                 return ufunc(a, b, out=out, casting="equiv")
         except (TypeError, ValueError):
             pass
         return ufunc(a, b)
     return two
+
+
+def _c_ordered(value) -> bool:
+    """True when a ufunc's result on ``value`` comes out in C order: fewer than two axes, or
+    strides that do not grow from one axis to the next (C-contiguous, sliced or broadcast)."""
+    strides = getattr(value, "strides", ())
+    return len(strides) < 2 or all(s >= t for s, t in zip(strides, strides[1:]))
 
 
 def constant_template(nodes: list, calls: dict, arguments: dict) -> list:

@@ -132,3 +132,16 @@ def test_user_ops_and_ops_that_raise_on_constants_still_run_per_call():
     fn = sg.compile(sg.Graph(bad * sg.var("s")), optimize=False)     # compiles
     with pytest.raises(sg.InputError, match="label 7"):
         fn(s=1.0)
+
+
+def test_a_reused_buffer_keeps_the_memory_order_numpy_would_give():
+    X = sg.var("X", shape=(16, 16))
+    dead = sg.sin(X) * 2.0                  # a C-ordered buffer, free after `first`
+    first = sg.sum(dead @ X)
+    flipped = sg.exp(sg.transpose(X))       # numpy gives this in the transposed (F) order ...
+    total = sg.sum(flipped)                 # ... and sums it in memory order
+    fn = Program(sg.Graph([first, total]))
+    xv = np.random.default_rng(2).normal(size=(16, 16))
+    expected = np.sum(np.exp(xv.T))
+    assert not np.array_equal(expected, np.sum(np.ascontiguousarray(np.exp(xv.T))))
+    assert_same(fn(X=xv)[1], expected)
