@@ -53,9 +53,10 @@ class BatchedProgram(Runnable):
                      else node.op.forward)
                  for k, node in enumerate(nodes)
                  if not (varying[k] or node.is_const or node.is_input)}
-        self.template = constant_template(
+        self.template, _ = constant_template(
             nodes, plain, {k: tuple(slot[p] for p in node.inputs)
-                           for k, node in enumerate(nodes) if not (node.is_const or node.is_input)})
+                           for k, node in enumerate(nodes) if not (node.is_const or node.is_input)},
+            views=False)
         buffers = plan_buffers(nodes, schedule.last_use, schedule.keep,
                                {node for node, v in zip(nodes, varying) if v}, self.template)
         frees_at = moved_frees(schedule.frees_at, buffers)

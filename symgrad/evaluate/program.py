@@ -122,7 +122,9 @@ class Program(Runnable):
                     fn = functools.partial(fn, **dict(node.params))
                 calls[k] = fn
                 arguments[k] = tuple([slot[p] for p in node.inputs])
-        self.template = constant_template(nodes, calls, arguments)
+        self.template, viewed = constant_template(nodes, calls, arguments)
+        for k in viewed:
+            calls[k] = functools.partial(calls[k], order="C")
         buffers = {} if schedule.scalar else plan_buffers(
             nodes, schedule.last_use, schedule.keep, fixed=self.template)
         frees_at = moved_frees(schedule.frees_at, buffers)
@@ -318,22 +320,31 @@ def _c_ordered(value) -> bool:
     return len(strides) < 2 or all(s >= t for s, t in zip(strides, strides[1:]))
 
 
-def constant_template(nodes: list, calls: dict, arguments: dict) -> list:
-    """Per slot, the value known at compile time (None for the others): the constants, and each
-    built-in op (``calls[k]`` on the slots ``arguments[k]``) whose inputs are all known,
-    computed once here when its result is small (``FOLD_BYTES``) or a view, and frozen
-    read-only (an op that raises is left to raise per call). A constant read only by
-    elementwise ops whose elements are all bit-identical becomes a read-only broadcast view of
-    one element: the same values, read without memory traffic."""
+def constant_template(nodes: list, calls: dict, arguments: dict, views: bool = True) -> tuple:
+    """(template, viewed): per slot, the value known at compile time (None for the others): the
+    constants, and each built-in op (``calls[k]`` on the slots ``arguments[k]``) whose inputs
+    are all known, computed once here when its result is small (``FOLD_BYTES``) or a view, and
+    frozen read-only (an op that raises is left to raise per call). With ``views``, a constant
+    whose elements are all bit-identical and which only ufuncs of its own shape read becomes a
+    read-only broadcast view of one element (the same values, read without memory traffic);
+    ``viewed`` lists the steps reading one, which must ask for a C-ordered result (as the
+    C-contiguous constant gave them)."""
     template = [node.value if node.is_const else None for node in nodes]
-    arrays = [k for k, node in enumerate(nodes) if node.is_const and node.shape]
+    viewed = set()
+    arrays = [k for k, node in enumerate(nodes) if node.is_const and node.shape] if views else ()
     if arrays:
-        elementwise_only = set(arrays)
-        for k, args in arguments.items():
-            if not nodes[k].op.elementwise:
-                elementwise_only.difference_update(args)
-        for k in elementwise_only:
-            template[k] = _uniform_view(template[k])
+        readers = {k: [] for k in arrays}
+        for j, args in arguments.items():
+            for a in args:
+                if a in readers:
+                    readers[a].append(j)
+        for k, steps in readers.items():
+            if steps and all(isinstance(calls[j], np.ufunc) and nodes[j].shape == nodes[k].shape
+                             for j in steps):
+                view = _uniform_view(template[k])
+                if view is not template[k]:
+                    template[k] = view
+                    viewed.update(steps)
     with np.errstate(all="ignore"):
         for k, args in arguments.items():
             if not args or any(template[a] is None for a in args):
@@ -354,7 +365,7 @@ def constant_template(nodes: list, calls: dict, arguments: dict) -> list:
             if CHECK:
                 check_result(node, value)
             template[k] = value
-    return template
+    return template, viewed
 
 
 FOLD_BYTES = 1 << 16

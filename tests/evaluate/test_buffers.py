@@ -145,3 +145,17 @@ def test_a_reused_buffer_keeps_the_memory_order_numpy_would_give():
     expected = np.sum(np.exp(xv.T))
     assert not np.array_equal(expected, np.sum(np.ascontiguousarray(np.exp(xv.T))))
     assert_same(fn(X=xv)[1], expected)
+
+
+def test_a_uniform_constant_read_as_a_view_keeps_the_memory_order_of_the_result():
+    X = sg.var("X", shape=(16, 16))
+    c = sg.const(np.full((16, 16), 0.37))
+    G = sg.Graph([sg.sum(c * X), sg.sum(X - c)])
+    fn = Program(G)
+    assert fn.template[fn.schedule.slot[c]].strides == (0, 0)
+    xv = np.asfortranarray(np.random.default_rng(3).normal(size=(16, 16)))
+    full = np.full((16, 16), 0.37)
+    got = fn(X=xv)
+    assert_same(got[0], np.sum(full * xv))                   # numpy: a C-ordered product
+    assert_same(got[1], np.sum(xv - full))
+    assert not np.array_equal(np.sum(full * xv), np.sum(np.asfortranarray(full * xv)))
