@@ -13,7 +13,14 @@ Large graphs are split into functions of at most ``PART`` statements.
 from __future__ import annotations
 
 import builtins
+import hashlib
+import marshal
+import os
 import re
+import sys
+import tempfile
+import types
+from pathlib import Path
 from collections import Counter
 from itertools import chain
 
@@ -24,11 +31,14 @@ from ..evaluate import Program, Schedule, fresh_outputs
 from ..evaluate import program
 from ..evaluate.program import Runnable, check_result, plan_in_place
 from ..ir import Graph, Node
+from .c import cache_dir
 from .scalar import Spellings, float_literal
 
 PART = 500_000                      # operations per generated function
 FUSE_DEPTH = 12                     # the most operations nested inside one expression
 FUSE_SIZE = 32                      # the most operations in one statement
+CACHE_MIN = 200_000                 # characters of source from which code is cached on disk
+_FILENAME = "<symgrad python backend>"
 
 # Python precedence levels of the forms the generator writes (higher binds tighter)
 _COMPARE, _UNARY, _ATOM = 6, 12, 20
@@ -369,6 +379,41 @@ def to_python(graph: Graph) -> str:
     return _Source(Schedule(graph)).text()
 
 
+def compiled(source: str) -> types.CodeType:
+    """The code object of generated ``source``. From ``CACHE_MIN`` characters on, it is also
+    kept in the cache folder (``$SYMGRAD_CACHE``, else ``~/.cache/symgrad``), marshalled, under
+    the sha256 of the source and the Python and marshal versions, so that compiling the same
+    graph again, in any process, skips CPython's ``compile()``. A damaged cache file (its own
+    sha256 does not match) is ignored and written again."""
+    if len(source) < CACHE_MIN:
+        return builtins.compile(source, _FILENAME, "exec")
+    key = hashlib.sha256(f"{sys.version}\0{marshal.version}\0{source}".encode()).hexdigest()
+    folder = cache_dir()
+    path = folder / f"sg_{key[:32]}.pycode"
+    try:
+        data = path.read_bytes()
+    except OSError:
+        data = b""
+    if hashlib.sha256(data[32:]).digest() == data[:32]:
+        try:
+            code = marshal.loads(data[32:])
+        except (EOFError, ValueError, TypeError):
+            code = None
+        if isinstance(code, types.CodeType):
+            return code
+    code = builtins.compile(source, _FILENAME, "exec")
+    payload = marshal.dumps(code)
+    try:                                    # written whole, then renamed: readers never see half
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder) as tmp:
+            written = Path(tmp) / "code"
+            written.write_bytes(hashlib.sha256(payload).digest() + payload)
+            os.replace(written, path)
+    except OSError:                         # an unwritable cache only costs the next compile
+        pass
+    return code
+
+
 class PythonProgram(Runnable):
     """A graph compiled to Python; calling it evaluates the graph (see ``sg.compile``)."""
 
@@ -378,7 +423,7 @@ class PythonProgram(Runnable):
         self.schedule, self.graph = schedule, schedule.graph
         self.source = _Source(schedule).text()
         namespace: dict = {}
-        exec(builtins.compile(self.source, "<symgrad python backend>", "exec"), namespace)
+        exec(compiled(self.source), namespace)
         self._fn = namespace["sg_eval"]
         self._numpy = None
 

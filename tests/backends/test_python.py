@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import re
 
 import numpy as np
@@ -216,3 +218,54 @@ def test_user_ops_run_and_only_plain_parameters_become_source():
 
     with pytest.raises(sg.BackendError, match="literal"):
         sg.compile(sg.Graph(op(x, k=Sneaky())), backend="python")
+
+
+def _chain(n: int) -> sg.Graph:
+    x = sg.var("x")
+    node = x
+    for i in range(n):
+        node = sg.sin(node) * 0.5 + x if i % 3 else sg.exp(node * 1e-3) - x
+    return sg.Graph([node, node * x])
+
+
+def test_compiled_code_is_cached_on_disk_and_a_damaged_cache_file_is_rewritten(
+        monkeypatch, tmp_path):
+    monkeypatch.setenv("SYMGRAD_CACHE", str(tmp_path))
+    monkeypatch.setattr(python_backend, "CACHE_MIN", 0)
+    G = _chain(300)
+    expected = sg.evaluate(G, {"x": 0.3})
+    calls = []
+    real_compile = python_backend.builtins.compile
+
+    def counting_compile(source, filename, *args, **kwargs):
+        calls.append(filename)
+        return real_compile(source, filename, *args, **kwargs)
+    monkeypatch.setattr(python_backend.builtins, "compile", counting_compile)
+
+    def compile_and_check():
+        fn = sg.compile(G, backend="python", optimize=False)
+        for g, e in zip(fn(x=0.3), expected):
+            assert_same(g, e)
+        return calls.count(python_backend._FILENAME)
+
+    assert compile_and_check() == 1
+    (cached,) = tmp_path.glob("sg_*.pycode")
+    good = cached.read_bytes()
+    assert compile_and_check() == 1                  # the code object came from the file
+    for damage in (b"", b"garbage", good[:len(good) // 2], good[:40] + b"x" + good[41:],
+                   good[:32] + good[32:].replace(b"sin", b"cos"),
+                   hashlib.sha256(marshal.dumps(1.5)).digest() + marshal.dumps(1.5)):
+        cached.write_bytes(damage)
+        before = calls.count(python_backend._FILENAME)
+        assert compile_and_check() == before + 1     # ignored, compiled and written again
+        assert cached.read_bytes() == good
+    assert [p.name for p in tmp_path.iterdir()] == [cached.name]   # no temporary left over
+
+
+def test_an_unwritable_cache_folder_only_costs_the_compile(monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("SYMGRAD_CACHE", str(blocker / "cache"))
+    monkeypatch.setattr(python_backend, "CACHE_MIN", 0)
+    G = _chain(30)
+    assert_same(sg.compile(G, backend="python")(x=0.3)[0], sg.evaluate(G, {"x": 0.3})[0])
