@@ -269,3 +269,24 @@ def test_an_unwritable_cache_folder_only_costs_the_compile(monkeypatch, tmp_path
     monkeypatch.setattr(python_backend, "CACHE_MIN", 0)
     G = _chain(30)
     assert_same(sg.compile(G, backend="python")(x=0.3)[0], sg.evaluate(G, {"x": 0.3})[0])
+
+
+def test_compile_leaves_the_cycle_collector_as_it_found_it(monkeypatch):
+    import gc
+    G = _chain(10)
+    assert gc.isenabled()
+    sg.compile(G, backend="python")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        sg.compile(G, backend="python")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+    def failing(self, schedule):
+        raise sg.BackendError("failed while the collector is off")
+    monkeypatch.setattr(python_backend.PythonProgram, "__init__", failing)
+    with pytest.raises(sg.BackendError, match="collector is off"):
+        sg.compile(G, backend="python")
+    assert gc.isenabled()
