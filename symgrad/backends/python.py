@@ -235,11 +235,8 @@ class _Source:
         """Every operation's expression (fast scalars) or statements (the numpy path)."""
         args, part, fast, crossing = self.args, self.part, self.fast, self.crossing
         ref, far, target, code = self.ref, self.far, self.target, self.code
-        n = len(nodes)
-        expr: list = [None] * n                # a fusable value's expression, until fused
-        level = [0] * n                        # its Python precedence
-        depth = [0] * n                        # operations nested in it
-        size = [0] * n                         # operations in it
+        # a fusable value's (expression, precedence, operations nested, operations), until fused
+        pending: list = [None] * len(nodes)
         forms, spell, is_scalar = self.forms, self.spell, scalar.__getitem__
         for k, node in enumerate(nodes):
             here = part[k]
@@ -262,25 +259,25 @@ class _Source:
             template, mine, least = form
             texts, d, s = [], 0, 1
             for q, bound in zip(inputs, least):
-                text = expr[q]
-                if text is not None and depth[q] < FUSE_DEPTH and s + size[q] <= FUSE_SIZE:
-                    expr[q] = None                  # fused: q gets no statement
-                    if level[q] < bound:
+                fusable = pending[q]
+                if fusable is not None and fusable[2] < FUSE_DEPTH and s + fusable[3] <= FUSE_SIZE:
+                    pending[q] = None               # fused: q gets no statement
+                    text, level, depth, size = fusable
+                    if level < bound:
                         text = f"({text})"
-                    if depth[q] > d:
-                        d = depth[q]
-                    s += size[q]
+                    if depth > d:
+                        d = depth
+                    s += size
                 else:
                     text = ref[q] if part[q] == here or part[q] < 0 else far[q]
                     if not fast[q]:
                         text = f"bool({text})" if nodes[q].dtype == "bool" else f"float({text})"
                 texts.append(text)
-            text = template.format(*texts)
             if uses[k] == 1 and k not in crossing:
-                expr[k], level[k], depth[k], size[k] = text, mine, d + 1, s
+                pending[k] = (template.format(*texts), mine, d + 1, s)
             else:
-                code[k] = f"{target[k]} = {text}"
-        self.pending = expr                         # single-use values nobody could fuse
+                code[k] = f"{target[k]} = {template.format(*texts)}"
+        self.pending = pending                      # single-use values nobody could fuse
 
     def _constant(self, k: int, node: Node) -> list:
         value = node.value
@@ -329,10 +326,9 @@ class _Source:
         current = -1
         for k, code in enumerate(self.code):       # parts are consecutive runs of nodes
             if code is None:
-                code = pending[k]
-                if code is None:
+                if pending[k] is None:
                     continue                       # not an operation, or fused
-                code = f"{target[k]} = {code}"
+                code = f"{target[k]} = {pending[k][0]}"
             if part[k] != current:
                 current = part[k]
                 lines += ["", "", f"def _part{current}(R, {local}):", *self.load]
