@@ -7,7 +7,9 @@ ulp (exp, log, tan, tanh, log1p, expm1, power, ...), so every value equals the n
 interpreter's. Where Python raises and numpy does not (``x / 0``, ``math.sqrt(-1)``), the call is
 redone by the numpy interpreter. Every other node (tensors, int64, ops without a scalar form)
 calls the op's numpy forward as the interpreter does, writing into dead buffers in place.
-Large graphs are split into functions of at most ``PART`` statements.
+A scalar used once is fused into its consumer's expression (see ``_Source``); graphs of more
+than ``PART`` operations are split into several functions; the compiled code of a large source
+is cached on disk (see ``compiled``).
 """
 
 from __future__ import annotations
