@@ -22,9 +22,9 @@ import re
 import sys
 import tempfile
 import types
-from pathlib import Path
 from collections import Counter
 from itertools import chain
+from pathlib import Path
 
 import numpy as np
 
@@ -202,13 +202,13 @@ class _Source:
             else:
                 part[k] = count // PART
                 count += 1
-        self.part, self.n_parts = part, -(-count // PART)
+        self.part = part
         crossing = self.crossing = {}          # slot -> index in R
         for _name, _node, k in schedule.inputs:
             if k is not None:
                 crossing[k] = len(crossing)
         read_here = uses                       # read by a node of its own part (one part: all)
-        if self.n_parts > 1:
+        if count > PART:
             read_here = set()
             for k in range(n):
                 for q in args[k]:
