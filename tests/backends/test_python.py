@@ -50,6 +50,14 @@ def test_tensor_graphs_match_the_interpreter(index):
         assert_same(g, e, str(G))
 
 
+def test_tensor_graphs_cut_into_parts_of_three_operations_match_the_interpreter(monkeypatch):
+    monkeypatch.setattr(python_backend, "PART", 3)
+    for G, values in tensor_graphs():
+        got = sg.compile(G, backend="python", optimize=False)(values)
+        for g, e in zip(got, sg.evaluate(G, values)):
+            assert_same(g, e, str(G))
+
+
 def _random_scalar_graph(rng, n_inputs=3, n_ops=120):
     inputs = [sg.var(f"x{i}") for i in range(n_inputs)]
     nodes = list(inputs)
