@@ -116,13 +116,13 @@ CASES = {"quick": [("W2 n=10", w2, 10), ("W3 depth 1000", w3, 1000), ("W4 1e3 op
                   ("W5 2var", w5, "2var")]}
 
 
-def measure(label, builder, size, repeats=7) -> dict:
+def measure(label, builder, size, repeats=7, backends=BACKENDS) -> dict:
     """One case: build (CPU), then per backend compile and steady evaluation, and CasADi."""
     collect()
     (graph, values, casadi), t_build = _cpu(builder, size)
     row = {"case": label, "nodes": len(graph), "build": t_build, "backends": {}}
     reference = None
-    for backend in BACKENDS:
+    for backend in backends:
         try:
             fn, t_compile = _cpu(sg.compile, graph, backend=backend, optimize=False)
         except sg.BackendError as exc:
@@ -175,10 +175,12 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS),
+                        help="backends to measure (numpy first: the ratios' reference)")
     args = parser.parse_args(argv)
     rows = []
     for label, builder, size in CASES["quick" if args.quick else "full"]:
-        rows.append(measure(label, builder, size, args.repeats))
+        rows.append(measure(label, builder, size, args.repeats, args.backends))
         print(f"measured {label}", flush=True)
     print("\n### Evaluation per backend (CPU time per call; ratios in one run)\n")
     print(report(rows))

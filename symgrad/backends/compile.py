@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+
 from ..errors import BackendError, SymgradError
 from ..evaluate import BatchedProgram, Program, Schedule
 from ..evaluate.program import Runnable
@@ -41,20 +44,35 @@ def compile(graph: Graph, backend: str = "numpy", optimize: bool = True, batched
     if postprocess is not None and batched:
         raise BackendError("a sparse Jacobian/Hessian graph cannot be compiled with batched=True; "
                            "compile it unbatched and call it once per point")
-    if optimize:
-        graph = _optimize(graph)
-    schedule = Schedule(graph)
-    if backend == "c":
-        program = CProgram(schedule, batched)
-    elif batched:
-        program = BatchedProgram(graph, schedule)
-    elif backend == "python":
-        program = PythonProgram(schedule)
-    else:
-        program = Program(graph, schedule)
+    with _collector_paused():
+        if optimize:
+            graph = _optimize(graph)
+        schedule = Schedule(graph)
+        if backend == "c":
+            program = CProgram(schedule, batched)
+        elif batched:
+            program = BatchedProgram(graph, schedule)
+        elif backend == "python":
+            program = PythonProgram(schedule)
+        else:
+            program = Program(graph, schedule)
     if batched:
         program = DaskAware(program)
     return program if postprocess is None else Decompressed(program, postprocess)
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cycle collector off while compiling: a compile makes ~10 objects per node that
+    all stay alive, which would otherwise set off full collections over the whole graph (10-15%
+    of a 3·10^5-node python-backend compile). Turned back on afterwards if it was on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class DaskAware(Runnable):

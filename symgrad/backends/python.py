@@ -7,13 +7,24 @@ ulp (exp, log, tan, tanh, log1p, expm1, power, ...), so every value equals the n
 interpreter's. Where Python raises and numpy does not (``x / 0``, ``math.sqrt(-1)``), the call is
 redone by the numpy interpreter. Every other node (tensors, int64, ops without a scalar form)
 calls the op's numpy forward as the interpreter does, writing into dead buffers in place.
-Large graphs are split into functions of at most ``PART`` statements.
+A scalar used once is fused into its consumer's expression (see ``_Source``); graphs of more
+than ``PART`` operations are split into several functions; the compiled code of a large source
+is cached on disk (see ``compiled``).
 """
 
 from __future__ import annotations
 
 import builtins
+import hashlib
+import marshal
+import os
 import re
+import sys
+import tempfile
+import types
+from collections import Counter
+from itertools import chain
+from pathlib import Path
 
 import numpy as np
 
@@ -22,9 +33,65 @@ from ..evaluate import Program, Schedule, fresh_outputs
 from ..evaluate import program
 from ..evaluate.program import Runnable, check_result, plan_in_place
 from ..ir import Graph, Node
+from .c import cache_dir
 from .scalar import Spellings, float_literal
 
-PART = 2000                         # statements per generated function
+# Operations per generated function. CPython's compile() is about linear in a function's size
+# (3.11: measured to 1.3·10^5 statements), and a value read by a later function has to go through
+# the list R, which costs compile and run time: so parts are large.
+PART = 500_000
+FUSE_DEPTH = 12                     # the most operations nested inside one expression
+FUSE_SIZE = 32                      # the most operations in one statement
+CACHE_MIN = 200_000                 # characters of source from which code is cached on disk
+_FILENAME = "<symgrad python backend>"
+
+# Python precedence levels of the forms the generator writes (higher binds tighter)
+_COMPARE, _UNARY, _ATOM = 6, 12, 20
+_PRECEDENCE = {"<": _COMPARE, ">": _COMPARE, "<=": _COMPARE, ">=": _COMPARE, "==": _COMPARE,
+               "!=": _COMPARE, "+": 10, "-": 10, "*": 11, "/": 11}
+_BINARY_FORM = re.compile(r"\(\{0\} (\S+) \{1\}\)")
+_UNARY_FORM = re.compile(r"\(([-+])\{0\}\)")
+_SLOT = re.compile(r"\{(\d+)\}")
+_CALL_START = re.compile(r"[A-Za-z_][\w.]*\(")
+_CALLED = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\(")     # functions the parts bind as locals
+
+
+def _form(code: str, boolean: bool) -> tuple:
+    """A spelled scalar template as ``(format, precedence, least precedence per argument)``:
+    operators lose their parentheses (an argument gets them back only when its precedence
+    needs them), numpy results become a Python float or bool, anything else is one atom."""
+    match = _BINARY_FORM.fullmatch(code)
+    if match and match.group(1) in _PRECEDENCE:
+        level = _PRECEDENCE[match.group(1)]      # left-associative; comparisons never chain
+        return ("{0} %s {1}" % match.group(1), level,
+                (level + 1 if level == _COMPARE else level, level + 1))
+    match = _UNARY_FORM.fullmatch(code)
+    if match:
+        return match.group(1) + "{0}", _UNARY, (_UNARY,)
+    if "_np_" in code:
+        code = f"{'bool' if boolean else '_float'}({code})"
+    if not _is_call(code):
+        code = f"({code})"
+    least = {}
+    for match in _SLOT.finditer(code):         # a whole call argument takes any expression
+        start, end = match.span()
+        alone = (code[start - 1] == "(" or code[start - 2:start] == ", ") and code[end] in "),"
+        index = int(match.group(1))
+        least[index] = max(least.get(index, 0), 0 if alone else _ATOM)
+    return code, _ATOM, tuple(least.get(i, _ATOM) for i in range(max(least, default=-1) + 1))
+
+
+def _is_call(code: str) -> bool:
+    """True when ``code`` is one call ``f(...)`` (so an atom needing no parentheses)."""
+    start = _CALL_START.match(code)
+    if start is None or "'" in code or '"' in code:
+        return False
+    depth = 0
+    for i in range(start.end() - 1, len(code)):
+        depth += (code[i] == "(") - (code[i] == ")")
+        if depth == 0:
+            return i == len(code) - 1
+    return False
 
 # numpy function name -> Python spelling on floats; names missing here keep the numpy path
 _EXACT_MATH = ("sin", "cos", "sqrt")   # numpy's float64 loops call libm for these: same bits
@@ -61,7 +128,7 @@ def _logaddexp(a, b):      # numpy's npy_logaddexp, with libm's exp and log1p
 '''
 _PY_FUNCTIONS = {"maximum": "_maximum", "minimum": "_minimum", "sign": "_sign",
                  "heaviside": "_heaviside", "where": "_where", "logaddexp": "_logaddexp",
-                 "absolute": "abs", **{name: f"math.{name}" for name in _EXACT_MATH}}
+                 "absolute": "abs", **{name: f"_{name}" for name in _EXACT_MATH}}
 
 
 def _py_function(name: str) -> str | None:
@@ -101,80 +168,129 @@ def _literal(value) -> str:
 _NUMPY_NAME = {"float64": "float64", "bool": "bool_"}    # np.bool is numpy >= 2 only
 
 
-def _is_scalar(node: Node) -> bool:
-    return node.shape == () and node.dtype in ("float64", "bool")
-
-
 class _Source:
     """Generates the source of one schedule (see the module docstring).
 
-    Statements go into parts of at most ``PART`` statements; a value read by a later part (or
-    returned) is also stored into the list ``R`` where it is computed (``v7 = R[2] = ...``) and
+    Statements go into parts (functions) of at most ``PART`` operations. A float64/bool scalar
+    used exactly once, by a later scalar expression of the same part, gets no statement: its
+    expression is written into its consumer's (at most ``FUSE_DEPTH`` operations deep and
+    ``FUSE_SIZE`` in one statement), which saves CPython's compile and run time; every
+    operation is still the same single float64 operation. A value read by a later part (or
+    returned) is stored into the list ``R`` where it is computed (``v7 = R[2] = ...``) and
     read there as ``R[2]``, so a part needs no loading statements.
     """
 
     def __init__(self, schedule: Schedule):
         self.schedule = schedule
         self.spell = Spellings(_Functions(), _literal)
-        self.literals: dict = {}               # scalar constants, by slot
+        self.forms: dict = {}                  # (op, params, dtype) -> _form, or None
         self.forwards: set = set()
         nodes, slot = schedule.nodes, schedule.slot
-        self.fast = [False] * len(nodes)       # value held as a Python float / bool
-        self.part = [-1] * len(nodes)          # inputs and literals: -1
+        n = len(nodes)
+        self.args = args = [tuple(map(slot.__getitem__, node.inputs)) for node in nodes]
+        uses = Counter(chain.from_iterable(args))   # reads of each value by later nodes
+        scalar = [node.shape == () and node.dtype in _NUMPY_NAME for node in nodes]
+        self.ref = ref = [f"v{k}" for k in range(n)]   # how its own part reads a value
+        self.fast = fast = [False] * n         # value held as a Python float / bool
+        part = [-1] * n                        # inputs and literals: -1
         count = 0
         for k, node in enumerate(nodes):
-            if node.is_const and _is_scalar(node):
-                self.fast[k] = True
-                self.literals[k] = (repr(bool(node.value)) if node.dtype == "bool" else
-                                    float_literal(node.value, "float('nan')", "float('inf')"))
-            elif node.is_input:
-                self.fast[k] = node.shape == () and node.dtype == "float64"
+            name = node.op.name
+            if name == "const" and scalar[k]:
+                fast[k] = True
+                ref[k] = (repr(bool(node.value)) if node.dtype == "bool" else
+                          float_literal(node.value, "float('nan')", "float('inf')"))
+            elif name == "var":
+                fast[k] = scalar[k] and node.dtype == "float64"
             else:
-                self.part[k] = count // PART
+                part[k] = count // PART
                 count += 1
-        self.crossing: dict = {}               # slot -> index in R
+        self.part = part
+        crossing = self.crossing = {}          # slot -> index in R
         for _name, _node, k in schedule.inputs:
             if k is not None:
-                self.crossing[k] = len(self.crossing)
-        for k, node in enumerate(nodes):
-            for p in node.inputs:
-                q = slot[p]
-                if self.part[q] != self.part[k] and q not in self.literals:
-                    self.crossing.setdefault(q, len(self.crossing))
+                crossing[k] = len(crossing)
+        read_here = uses                       # read by a node of its own part (one part: all)
+        if count > PART:
+            read_here = set()
+            for k in range(n):
+                for q in args[k]:
+                    if part[q] == part[k]:
+                        read_here.add(q)
+                    elif part[q] >= 0:
+                        crossing.setdefault(q, len(crossing))
         for k in schedule.output_slots:
-            if k not in self.literals:
-                self.crossing.setdefault(k, len(self.crossing))
+            if part[k] >= 0:
+                crossing.setdefault(k, len(crossing))
+        self.far = far = ref.copy()            # how a later part reads a value
+        for k, index in crossing.items():
+            far[k] = f"R[{index}]"
+        self.load = [f"    v{k} = R[{crossing[k]}]" for _n, _v, k in schedule.inputs
+                     if k is not None]          # each part reads the inputs into locals
+        self.target = target = ref.copy()      # the left-hand side of a value's statement
+        for k, index in crossing.items():
+            if part[k] >= 0:
+                target[k] = f"v{k} = R[{index}]" if k in read_here else far[k]
         in_place = {} if schedule.scalar else plan_in_place(nodes, schedule.last_use,
                                                             schedule.keep)
-        self.code: list = [None] * len(nodes)  # per node: list of statement lines, or None
+        self.code: list = [None] * n           # statement lines, or None (fused: pending)
+        self._expressions(nodes, scalar, uses, in_place)
+
+    def _expressions(self, nodes, scalar, uses, in_place) -> None:
+        """Every operation's expression (fast scalars) or statements (the numpy path)."""
+        args, part, fast, crossing = self.args, self.part, self.fast, self.crossing
+        ref, far, target, code = self.ref, self.far, self.target, self.code
+        # a fusable value's (expression, precedence, operations nested, operations), until fused
+        pending: list = [None] * len(nodes)
+        forms, spell, is_scalar = self.forms, self.spell, scalar.__getitem__
         for k, node in enumerate(nodes):
-            if self.part[k] >= 0:
-                self.code[k] = (self._constant(k, node) if node.is_const else
-                                self._instruction(k, node, [slot[p] for p in node.inputs],
-                                                  in_place.get(k)))
-
-    def _target(self, k: int) -> str:
-        return f"v{k} = R[{self.crossing[k]}]" if k in self.crossing else f"v{k}"
-
-    def _ref(self, q: int, k: int) -> str:
-        if q in self.literals:
-            return self.literals[q]
-        return f"v{q}" if self.part[q] == self.part[k] else f"R[{self.crossing[q]}]"
+            here = part[k]
+            if here < 0:
+                continue
+            op = node.op
+            if op.name == "const":
+                code[k] = self._constant(k, node)
+                continue
+            key = (op, node.params, node.dtype)
+            form = forms.get(key, False)
+            if form is False:
+                form = spell(node) if scalar[k] else None
+                forms[key] = form = None if form is None else _form(form, node.dtype == "bool")
+            inputs = args[k]
+            if form is None or not all(map(is_scalar, inputs)):
+                code[k] = self._instruction(k, node, inputs, in_place.get(k))
+                continue
+            fast[k] = True
+            template, mine, least = form
+            texts, d, s = [], 0, 1
+            for q, bound in zip(inputs, least):
+                fusable = pending[q]
+                if fusable is not None and fusable[2] < FUSE_DEPTH and s + fusable[3] <= FUSE_SIZE:
+                    pending[q] = None               # fused: q gets no statement
+                    text, level, depth, size = fusable
+                    if level < bound:
+                        text = f"({text})"
+                    if depth > d:
+                        d = depth
+                    s += size
+                else:
+                    text = ref[q] if part[q] == here or part[q] < 0 else far[q]
+                    if not fast[q]:
+                        text = f"bool({text})" if nodes[q].dtype == "bool" else f"float({text})"
+                texts.append(text)
+            if uses[k] == 1 and k not in crossing:
+                pending[k] = (template.format(*texts), mine, d + 1, s)
+            else:
+                code[k] = f"{target[k]} = {template.format(*texts)}"
+        self.pending = pending                      # single-use values nobody could fuse
 
     def _constant(self, k: int, node: Node) -> list:
         value = node.value
-        return [f"{self._target(k)} = np.frombuffer(bytes.fromhex({value.tobytes().hex()!r}), "
+        return [f"{self.target[k]} = np.frombuffer(bytes.fromhex({value.tobytes().hex()!r}), "
                 f"dtype={node.dtype!r}).reshape({_literal(node.shape)})"]
 
     def _instruction(self, k: int, node: Node, args: list, in_place) -> list:
-        target = self._target(k)
-        code = self.spell(node) if _is_scalar(node) else None
-        if code is not None and all(_is_scalar(p) for p in node.inputs):
-            self.fast[k] = True
-            code = code.format(*[self._py(a, k) for a in args])
-            if "_np_" in code:            # a numpy scalar: back to a Python float or bool
-                code = f"{'_float' if node.dtype == 'float64' else 'bool'}({code})"
-            return [f"{target} = {code}"]
+        target = self.target[k]
         names = [self._np(a, k) for a in args]
         forward = node.op.forward
         if isinstance(forward, np.ufunc) and not node.params:
@@ -187,14 +303,8 @@ class _Source:
         kwargs = "".join(f", {name}={_literal(value)}" for name, value in node.params)
         return [f"{target} = _op[{node.op.name!r}]({', '.join(names)}{kwargs})"]
 
-    def _py(self, q: int, k: int) -> str:
-        ref = self._ref(q, k)
-        if self.fast[q]:
-            return ref
-        return f"bool({ref})" if self.schedule.nodes[q].dtype == "bool" else f"float({ref})"
-
     def _np(self, q: int, k: int) -> str:
-        ref = self._ref(q, k)
+        ref = self.ref[q] if self.part[q] in (self.part[k], -1) else self.far[q]
         return f"np.{_NUMPY_NAME[self.schedule.nodes[q].dtype]}({ref})" if self.fast[q] else ref
 
     def text(self) -> str:
@@ -205,27 +315,34 @@ class _Source:
             lines += ["from symgrad.ir.opdef import REGISTRY", "",
                       "_op = {name: REGISTRY.lookup(name).forward for name in "
                       f"{sorted(self.forwards)!r}}}", ""]
-        used = sorted({name for code in self.spell.cache.values() if code
-                       for name in re.findall(r"_np_(\w+)\(", code)})
-        lines += ["_float = float"] + [f"_np_{name} = np.{name}" for name in used]
+        called = {name for form in self.forms.values() if form
+                  for name in _CALLED.findall(form[0])}
+        lines += ["_float = float"] + [f"_{name} = math.{name}" for name in _EXACT_MATH]
+        lines += [f"{name} = np.{name[4:]}" for name in sorted(called) if name[:4] == "_np_"]
         lines += _HELPERS.splitlines()
+        local = ", ".join(f"{name}={name}" for name in sorted(called | {"float", "bool"}))
         frees: dict = {}                       # tensors dropped after their last use
         for k, node in enumerate(nodes):
             last = schedule.last_use.get(node)
             if (node.shape and k in schedule.frees_at.get(last, ()) and k not in self.crossing
                     and self.part[k] >= 0):
-                frees.setdefault(last, []).append(k)
-        n_parts = max(self.part) + 1
+                frees.setdefault(last, []).append(f"    del v{k}")
+        pending, target, part = self.pending, self.target, self.part
         current = -1
         for k, code in enumerate(self.code):       # parts are consecutive runs of nodes
             if code is None:
-                continue
-            if self.part[k] != current:
-                current = self.part[k]
-                lines += ["", "", f"def _part{current}(R):"]
-            lines += ["    " + line for line in code]
+                if pending[k] is None:
+                    continue                       # not an operation, or fused
+                code = f"{target[k]} = {pending[k][0]}"
+            if part[k] != current:
+                current = part[k]
+                lines += ["", "", f"def _part{current}(R, {local}):", *self.load]
+            if code.__class__ is str:
+                lines.append("    " + code)
+            else:
+                lines += ["    " + line for line in code]
             if k in frees:
-                lines += [f"    del v{q}" for q in frees[k]]
+                lines += frees[k]
         args = [f"a{i}" for i in range(len(schedule.inputs))]
         lines += ["", "", f"def sg_eval({', '.join(args)}):",
                   f"    R = [None] * {len(self.crossing)}"]
@@ -233,12 +350,12 @@ class _Source:
             if k is not None:
                 lines.append(f"    R[{self.crossing[k]}] = "
                              + (f"float({arg})" if self.fast[k] else arg))
-        if n_parts:
+        if current >= 0:
             lines.append("    with np.errstate(all='ignore'):")
-            lines += [f"        _part{index}(R)" for index in range(n_parts)]
+            lines += [f"        _part{index}(R)" for index in range(current + 1)]
         results = []
         for k in schedule.output_slots:
-            value = self.literals[k] if k in self.literals else f"R[{self.crossing[k]}]"
+            value = self.far[k]
             if self.fast[k]:
                 value = f"np.array({value}, dtype=np.{_NUMPY_NAME[nodes[k].dtype]})"
             results.append(value)
@@ -263,6 +380,41 @@ def to_python(graph: Graph) -> str:
     return _Source(Schedule(graph)).text()
 
 
+def compiled(source: str) -> types.CodeType:
+    """The code object of generated ``source``. From ``CACHE_MIN`` characters on, it is also
+    kept in the cache folder (``$SYMGRAD_CACHE``, else ``~/.cache/symgrad``), marshalled, under
+    the sha256 of the source and the Python and marshal versions, so that compiling the same
+    graph again, in any process, skips CPython's ``compile()``. A damaged cache file (its own
+    sha256 does not match) is ignored and written again."""
+    if len(source) < CACHE_MIN:
+        return builtins.compile(source, _FILENAME, "exec")
+    key = hashlib.sha256(f"{sys.version}\0{marshal.version}\0{source}".encode()).hexdigest()
+    folder = cache_dir()
+    path = folder / f"sg_{key[:32]}.pycode"
+    try:
+        data = path.read_bytes()
+    except OSError:
+        data = b""
+    if hashlib.sha256(data[32:]).digest() == data[:32]:
+        try:
+            code = marshal.loads(data[32:])
+        except (EOFError, ValueError, TypeError):
+            code = None
+        if isinstance(code, types.CodeType):
+            return code
+    code = builtins.compile(source, _FILENAME, "exec")
+    payload = marshal.dumps(code)
+    try:                                    # written whole, then renamed: readers never see half
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder) as tmp:
+            written = Path(tmp) / "code"
+            written.write_bytes(hashlib.sha256(payload).digest() + payload)
+            os.replace(written, path)
+    except OSError:                         # an unwritable cache only costs the next compile
+        pass
+    return code
+
+
 class PythonProgram(Runnable):
     """A graph compiled to Python; calling it evaluates the graph (see ``sg.compile``)."""
 
@@ -272,7 +424,7 @@ class PythonProgram(Runnable):
         self.schedule, self.graph = schedule, schedule.graph
         self.source = _Source(schedule).text()
         namespace: dict = {}
-        exec(builtins.compile(self.source, "<symgrad python backend>", "exec"), namespace)
+        exec(compiled(self.source), namespace)
         self._fn = namespace["sg_eval"]
         self._numpy = None
 
