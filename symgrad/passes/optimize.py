@@ -9,7 +9,7 @@ from .rewrite import rewrite
 
 
 @paused_gc()
-def optimize(graph: Graph, *, stabilize: bool = True) -> Graph:
+def optimize(graph: Graph, *, stabilize: bool = True, canonical: bool = False) -> Graph:
     """A new graph with the same inputs (in order, unused ones kept) and outputs computing the
     same values, after common-subexpression merging (commuted operands too: a*b and b*a),
     bounded constant folding, exact identities, reshape/transpose chain folding and
@@ -27,5 +27,6 @@ def optimize(graph: Graph, *, stabilize: bool = True) -> Graph:
     if not isinstance(graph, Graph):
         raise SymgradError(f"optimize expects a Graph, got {type(graph).__name__}; wrap nodes "
                            f"with sg.Graph(...)")
-    outputs = rewrite(graph.nodes, graph.outputs, rules.rules_for(stabilize), rules.COMMUTATIVE)
+    outputs = rewrite(graph.nodes, graph.outputs, rules.rules_for(stabilize), rules.COMMUTATIVE,
+                      canonical=canonical)
     return Graph(outputs, inputs=graph.inputs)
