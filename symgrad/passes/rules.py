@@ -143,8 +143,11 @@ def log_of_softmax(node):
 
 @needs(exp)
 def exp_minus_one(node):
-    """exp(x) - 1 -> expm1(x), also written exp(x) + (-1): exact for tiny x (no cancellation)."""
+    """exp(x) - 1 -> expm1(x), also written exp(x) + (-1) or (-1) + exp(x): exact for tiny x
+    (no cancellation)."""
     a, b = node.inputs
+    if node.op is add and b.op is exp:
+        a, b = b, a
     if a.op is not exp:
         return None
     return expm1(a.inputs[0]) if is_value(b, 1 if node.op is sub else -1) else None
