@@ -193,6 +193,11 @@ def intern(op: OpDef, inputs: tuple, params: tuple = (), like: Node | None = Non
     return node
 
 
+def interned(op: OpDef, inputs: tuple, params: tuple = ()) -> Node | None:
+    """The node ``op(*inputs, **dict(params))`` if it has been built, else None (builds nothing)."""
+    return _TABLE.get((op, params, inputs))
+
+
 def _collect() -> None:
     """Drop the table's nodes that nothing outside it references (the caller holds ``_LOCK``).
 

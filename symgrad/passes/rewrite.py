@@ -7,7 +7,7 @@ import zlib
 from typing import Callable
 
 from ..errors import SymgradError
-from ..ir import intern
+from ..ir import intern, interned
 
 REWRITES_PER_NODE = 16  # loop guard: a rule table that keeps firing longer than this is a bug
 
@@ -18,11 +18,11 @@ def rewrite(order, outputs, rules_for: Callable, commutative: dict | None = None
 
     ``rules_for(op)`` gives the rules ``node -> node | None`` for an op's nodes (asked once per
     op); the first replacement with the node's shape and dtype wins and is itself rewritten, so
-    rules may build new nodes freely. A rule with a ``needs`` attribute (a set of op names) is
-    only tried on nodes with an input made by one of those ops. Structurally equal results are
+    rules may build new nodes freely. A rule with a ``needs`` attribute (a set of ops) is only
+    tried on nodes with an input made by one of those ops. Structurally equal results are
     one node by interning, so subexpressions merge across the whole graph. ``commutative``
     maps an op name to a predicate ``(a, b) -> bool`` saying when ``op(a, b)`` equals
-    ``op(b, a)``.
+    ``op(b, a)``, or to True where it always does.
 
     Without ``canonical``, such a commuted pair merges into the one settled first and other
     nodes keep their operand order. With ``canonical``, every settled node gets a structural
@@ -36,54 +36,58 @@ def rewrite(order, outputs, rules_for: Callable, commutative: dict | None = None
     rebuilt with the node's shape and dtype (rules keep both), without inferring them again.
     """
     commutative = commutative or {}
-    plans: dict = {}     # op -> _Plan
+    plans: dict = {}     # op -> (rules always tried, all rules, their trigger ops, commutes,
+    #                       the op's key)
     final: dict = {}     # node -> its rewritten node (which maps to itself)
     moved: set = set()   # the nodes whose rewritten node is another one
+    unmoved = moved.isdisjoint
+    rewritten = final.__getitem__
     keys: dict = {}      # with ``canonical``: settled node -> structural key
     param_keys: dict = {}  # (op, params) -> the key of the op with those params
     budget = [REWRITES_PER_NODE * (len(order) + 1)]
 
-    def plan_of(op) -> "_Plan":
-        plan = plans[op] = _Plan(op, rules_for(op), commutative.get(op.name))
-        return plan
-
-    def key_of(node, plan, inputs, commutes: bool) -> int:
+    def key_of(node, op_key, inputs, commutes) -> int:
         if not inputs:
             return _leaf_key(node)
-        op_key = plan.key
-        if node.params:
-            op_key = param_keys.get((node.op, node.params))
+        params = node.params
+        if params:
+            op_key = param_keys.get((node.op, params))
             if op_key is None:
-                op_key = param_keys[node.op, node.params] = zlib.crc32(
-                    repr(node.params).encode(), plan.key)
+                op_key = param_keys[node.op, params] = zlib.crc32(
+                    repr(params).encode(), zlib.crc32(node.op.name.encode()))
         parts = [keys[x] for x in inputs]
-        if commutes:
+        if commutes is not None:
             parts.sort()
         return hash((op_key, *parts))
 
     def step(node):
         """Rewrite ``node``, whose inputs are settled: settle it, or return its replacement."""
         op = node.op
-        plan = plans.get(op) or plan_of(op)
+        plan = plans.get(op)
+        if plan is None:
+            plan = plans[op] = _plan(op, rules_for(op), commutative.get(op.name))
+        rules, all_rules, triggers, commutes, op_key = plan
         inputs = node.inputs
-        changed = not moved.isdisjoint(inputs)
-        if changed:
-            inputs = tuple([final[x] for x in inputs])
-        commutes = plan.commutes
+        if unmoved(inputs):
+            changed = False
+        else:
+            changed = True
+            inputs = tuple(map(rewritten, inputs))
         if commutes is not None:
             a, b = inputs
-            commutes = commutes(a, b)
-            if not commutes:
-                pass
+            if commutes is not True and not commutes(a, b):
+                commutes = None
             elif canonical:
                 if keys[a] > keys[b]:
                     inputs, changed = (b, a), True
-            else:
-                twin = plan.twins.get((b, a, node.params))
-                if twin is not None:            # the commuted twin, settled before
-                    final[node] = twin
-                    moved.add(node)
-                    return None
+            elif a is not b:
+                twin = interned(op, (b, a), node.params)
+                if twin is not None:
+                    twin = final.get(twin)
+                    if twin is not None:        # the commuted twin, settled before
+                        final[node] = twin
+                        moved.add(node)
+                        return None
         if changed:
             new = intern(op, inputs, node.params, node)
             done = final.get(new)
@@ -93,11 +97,10 @@ def rewrite(order, outputs, rules_for: Callable, commutative: dict | None = None
                 return None
         else:
             new = node
-        rules = plan.always
-        if plan.guarded:
+        if triggers:
             for x in inputs:
-                if x.op.name in plan.triggers:
-                    rules = plan.rules
+                if x.op in triggers:
+                    rules = all_rules
                     break
         for rule in rules:
             out = rule(new)
@@ -116,9 +119,7 @@ def rewrite(order, outputs, rules_for: Callable, commutative: dict | None = None
             final[node] = new
             moved.add(node)
         if canonical:
-            keys[new] = key_of(new, plan, inputs, commutes)
-        elif commutes:
-            plan.twins[inputs[0], inputs[1], new.params] = new
+            keys[new] = key_of(new, op_key, inputs, commutes)
         return None
 
     for node in order:
@@ -129,21 +130,13 @@ def rewrite(order, outputs, rules_for: Callable, commutative: dict | None = None
     return [final[out] for out in outputs]
 
 
-class _Plan:
-    """What the driver needs to know about one op: its rules, split into those tried on every
-    node and those with a ``needs`` guard, its commutativity predicate, and its key."""
-
-    __slots__ = ("always", "rules", "guarded", "triggers", "commutes", "key", "twins")
-
-    def __init__(self, op, rules, commutes):
-        self.rules = tuple(rules)
-        self.always = tuple(rule for rule in self.rules if getattr(rule, "needs", None) is None)
-        self.guarded = len(self.always) < len(self.rules)
-        self.triggers = frozenset(name for rule in self.rules
-                                  for name in getattr(rule, "needs", None) or ())
-        self.commutes = commutes
-        self.key = zlib.crc32(op.name.encode())
-        self.twins: dict = {}    # without ``canonical``: (a, b, params) -> settled op(a, b)
+def _plan(op, rules, commutes) -> tuple:
+    """What the driver keeps per op: the rules tried on every node, all its rules, the ops that
+    trigger the guarded ones (those with ``needs``), its commutativity and its key."""
+    rules = tuple(rules)
+    triggers = frozenset(needed for rule in rules for needed in getattr(rule, "needs", ()))
+    always = tuple(rule for rule in rules if not hasattr(rule, "needs"))
+    return always, rules, triggers, commutes, zlib.crc32(op.name.encode())
 
 
 def _leaf_key(node) -> int:

@@ -27,7 +27,7 @@ def needs(*ops: OpDef):
     """Mark a rule as able to fire only on a node with an input made by one of ``ops``: the
     driver then skips it on the other nodes without calling it."""
     def mark(rule):
-        rule.needs = frozenset(op.name for op in ops)
+        rule.needs = frozenset(ops)
         return rule
     return mark
 
@@ -162,10 +162,6 @@ def square_root(node):
 
 
 # -- commutative ops: when is op(a, b) the same value as op(b, a)? ----------------------------
-def _always(a, b) -> bool:
-    return True
-
-
 def _no_tie(a, b) -> bool:
     """maximum/minimum return one operand on a tie (+0 vs -0) or on two NaNs, so the order
     matters unless no tie can happen: integer operands, or a constant with no zero and no NaN."""
@@ -179,7 +175,7 @@ def _no_tie(a, b) -> bool:
     return False
 
 
-COMMUTATIVE = {"add": _always, "mul": _always, "maximum": _no_tie, "minimum": _no_tie}
+COMMUTATIVE = {"add": True, "mul": True, "maximum": _no_tie, "minimum": _no_tie}
 
 
 EXACT = {

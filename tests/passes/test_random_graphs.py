@@ -121,7 +121,8 @@ def _commuted(G, flips: list) -> sg.Graph:
     for k, node in enumerate(G.nodes):
         inputs = tuple(new[x] for x in node.inputs)
         commutes = COMMUTATIVE.get(node.op.name)
-        if commutes is not None and flips[k % len(flips)] and commutes(*inputs):
+        if commutes is not None and flips[k % len(flips)] and (commutes is True
+                                                              or commutes(*inputs)):
             inputs = inputs[::-1]
         new[node] = intern(node.op, inputs, node.params) if inputs else node
     return sg.Graph([new[out] for out in G.outputs], G.inputs)
