@@ -45,6 +45,8 @@ def rewrite(order, outputs, rules_for: Callable, commutative: dict | None = None
     #                       the op's key)
     final: dict = {}     # node -> its rewritten node (which maps to itself)
     rewritten = final.__getitem__
+    moved: set = set()   # the nodes whose rewritten node is another one
+    unmoved = moved.isdisjoint
     keys: dict = {}      # with ``canonical``: settled node -> structural key
     param_keys: dict = {}  # (op, params) -> the key of the op with those params
     budget = [REWRITES_PER_NODE * (len(order) + 1)]
@@ -71,9 +73,11 @@ def rewrite(order, outputs, rules_for: Callable, commutative: dict | None = None
             plan = plans[op] = _plan(op, rules_for(op), commutative.get(op.name))
         rules, all_rules, triggers, commutes, op_key = plan
         inputs = node.inputs
-        rewired = tuple(map(rewritten, inputs))
-        changed = rewired != inputs
-        inputs = rewired
+        if unmoved(inputs):
+            changed = False
+        else:
+            changed = True
+            inputs = tuple(map(rewritten, inputs))
         if commutes is not None:
             a, b = inputs
             if commutes is not True and not commutes(a, b):
@@ -81,18 +85,20 @@ def rewrite(order, outputs, rules_for: Callable, commutative: dict | None = None
             elif canonical:
                 if keys[a] > keys[b]:
                     inputs, changed = (b, a), True
-            elif a is not b and (changed or following[0] <= TWIN_CASCADE_LIMIT):
+            elif (changed or position >= late) and a is not b:
                 twin = interned(op, (b, a), node.params)
                 if twin is not None:
                     twin = final.get(twin)
                     if twin is not None:        # the commuted twin, settled before
                         final[node] = twin
+                        moved.add(node)
                         return None
         if changed:
             new = intern(op, inputs, node.params, node)
             done = final.get(new)
             if done is not None:                # merged with a node settled before
                 final[node] = done
+                moved.add(node)
                 return None
         else:
             new = node
@@ -116,17 +122,17 @@ def rewrite(order, outputs, rules_for: Callable, commutative: dict | None = None
         final[new] = new
         if changed:
             final[node] = new
+            moved.add(node)
         if canonical:
             keys[new] = key_of(new, op_key, inputs, commutes)
         return None
 
-    following = [len(order)]   # the nodes from the current one to the end of ``order``
-    for node in order:
-        following[0] -= 1
+    late = len(order) - TWIN_CASCADE_LIMIT   # twins from here on merge at little cost
+    for position, node in enumerate(order):
         if node not in final:
             out = step(node)
             if out is not None:
-                _settle_replacement(node, out, step, final, budget)
+                _settle_replacement(node, out, step, final, moved, budget)
     return [final[out] for out in outputs]
 
 
@@ -149,7 +155,7 @@ def _leaf_key(node) -> int:
     return zlib.crc32(repr((node.op.name, node.params)).encode())
 
 
-def _settle_replacement(node, replacement, step, final: dict, budget: list) -> None:
+def _settle_replacement(node, replacement, step, final: dict, moved: set, budget: list) -> None:
     """Settle ``replacement`` (and the new nodes under it) with an explicit stack, then map
     ``node`` to its result; replacements of replacements wait in ``pending``."""
     pending = {node: replacement}
@@ -163,6 +169,8 @@ def _settle_replacement(node, replacement, step, final: dict, budget: list) -> N
         if target is not None:
             if target in final:
                 final[node] = final[target]
+                if final[node] is not node:
+                    moved.add(node)
                 stack.pop()
             else:                               # a cycle of replacements exhausts the budget
                 budget[0] -= 1
