@@ -27,15 +27,17 @@ def rewrite(order, outputs, rules_for: Callable, commutative: dict | None = None
 
     Without ``canonical``, a commuted pair merges into the one settled first and other nodes
     keep their operand order. The merge saves one node but rebuilds every node that depends on
-    the later one, so it is made only when that node is rebuilt anyway (an input changed) or at
-    most ``TWIN_CASCADE_LIMIT`` nodes follow it in ``order``: on large derivative graphs a
-    handful of such pairs low in the graph would otherwise rebuild a third of it or more (W4
-    10^5: 6 merges, 115,932 nodes rebuilt). With ``canonical``, every settled node gets a structural
-    key, a hash of its op, params and its inputs' keys (in sorted order where the op commutes),
-    which does not depend on the order the graph was built in, and commuting operands are
-    swapped into increasing key order: graphs that differ only in the order of commuting
-    operands give the same nodes (barring a 64-bit hash collision). A swap rebuilds every node
-    that depends on it, so on a deep graph built in another order this rebuilds most nodes.
+    the later one, so it is made only when that node is rebuilt anyway (an input changed) or
+    fewer than ``TWIN_CASCADE_LIMIT`` nodes follow it in ``order``: on large derivative graphs
+    a handful of such pairs low in the graph would otherwise rebuild a third of it or more
+    (W4 10^5: 6 merges, 115,932 nodes rebuilt).
+
+    With ``canonical``, every settled node gets a structural key, a hash of its op, params and
+    its inputs' keys (in sorted order where the op commutes), which does not depend on the order
+    the graph was built in, and commuting operands are swapped into increasing key order:
+    graphs that differ only in the order of commuting operands give the same nodes (barring a
+    64-bit hash collision). A swap rebuilds every node that depends on it, so on a deep graph
+    built in another order this rebuilds most nodes.
 
     A node whose inputs did not change and where no rule fires is kept as it is; the others are
     rebuilt with the node's shape and dtype (rules keep both), without inferring them again.
