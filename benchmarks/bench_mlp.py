@@ -5,7 +5,7 @@ lambda * (|W1|^2 + |W2|^2) with lambda = 1e-4; seeded data (default_rng(1), He i
 sides compute the loss and the three weight gradients; the table gives per-call medians and
 their ratio, measured in the same run, with BLAS and OpenMP pinned to one thread.
 
-Run: ``python benchmarks/bench_mlp.py [--repeats 200] [--backend python]``
+Run: ``python benchmarks/bench_mlp.py [--repeats 300] [--backend python]``
 """
 
 from __future__ import annotations
@@ -80,20 +80,26 @@ def numpy_gradient(X, y, W1, W2, W3):
     return [J, dW1, dW2, dW3]
 
 
-def median_times(fn, repeats: int) -> tuple:
-    """Median wall-clock and CPU (process) seconds per call, after a warm-up."""
+def paired_times(ours, theirs, repeats: int) -> dict:
+    """Per-call wall and CPU (process) seconds of two functions called alternately, after a
+    warm-up: medians of each, and the median of the per-pair CPU ratios (a drift in machine
+    speed, frequent on a shared host, hits both calls of a pair alike)."""
     for _ in range(5):
-        fn()
-    wall, cpu = [], []
+        ours(), theirs()
+    wall, cpu = ([], []), ([], [])
     for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        fn()
-        cpu.append(time.process_time() - start_cpu)
-        wall.append(time.perf_counter() - start)
-    return float(np.median(wall)), float(np.median(cpu))
+        for side, fn in enumerate((ours, theirs)):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fn()
+            cpu[side].append(time.process_time() - start_cpu)
+            wall[side].append(time.perf_counter() - start)
+    ratio = np.median(np.array(cpu[0]) / np.maximum(np.array(cpu[1]), 1e-9))
+    wall_ratio = np.median(np.array(wall[0]) / np.array(wall[1]))
+    return {"wall": [float(np.median(w)) for w in wall], "cpu": [float(np.median(c)) for c in cpu],
+            "ratio": {"cpu": float(ratio), "wall": float(wall_ratio)}}
 
 
-def run(dtype: str, repeats: int, backend: str = "numpy") -> tuple:
+def run(dtype: str, repeats: int, backend: str = "numpy") -> dict:
     values = make_problem(dtype)
     fn = sg.compile(symgrad_gradient(dtype), backend=backend)
     ours, ref = fn(**values), numpy_gradient(**values)
@@ -101,27 +107,25 @@ def run(dtype: str, repeats: int, backend: str = "numpy") -> tuple:
     for a, b in zip(ours, ref):
         assert a.dtype == np.dtype(dtype), f"symgrad returned {a.dtype}, expected {dtype}"
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol * 1e-2)
-    # interleave the two so that drifts in machine speed hit both alike; keep the best round
-    t_sg, t_np = [], []
-    for _ in range(3):
-        t_sg.append(median_times(lambda: fn(**values), repeats // 3))
-        t_np.append(median_times(lambda: numpy_gradient(**values), repeats // 3))
-    return min(t_sg), min(t_np)   # best round, wall and cpu each
+    return paired_times(lambda: fn(**values), lambda: numpy_gradient(**values), repeats)
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=150)
+    parser.add_argument("--repeats", type=int, default=300)
     parser.add_argument("--backend", default="numpy", choices=("numpy", "python"))
     args = parser.parse_args(argv)
     print(f"MLP gradient, X {BATCH}x{SIZES[0]}, W {SIZES[0]}x{SIZES[1]}x{SIZES[2]}x{CLASSES}, "
           f"relu, cross-entropy + L2; BLAS threads = 1 (OPENBLAS/OMP/MKL_NUM_THREADS=1)")
-    print("per-call medians; wall = perf_counter, cpu = process_time (steadier on a busy host)")
+    print("calls alternate; per-call medians (wall = perf_counter, cpu = process_time, steadier "
+          "on a busy host); ratio = median of the per-pair ratios")
     print(f"{'dtype':8} {'clock':5} {'symgrad ms':>11} {'numpy ms':>9} {'ratio':>6}  agree")
     for dtype in ("float64", "float32"):
-        (wall_sg, cpu_sg), (wall_np, cpu_np) = run(dtype, args.repeats, args.backend)
-        for clock, a, b in (("wall", wall_sg, wall_np), ("cpu", cpu_sg, cpu_np)):
-            print(f"{dtype:8} {clock:5} {a * 1e3:11.3f} {b * 1e3:9.3f} {a / b:6.3f}  yes")
+        times = run(dtype, args.repeats, args.backend)
+        for clock in ("wall", "cpu"):
+            ours, theirs = times[clock]
+            print(f"{dtype:8} {clock:5} {ours * 1e3:11.3f} {theirs * 1e3:9.3f} "
+                  f"{times['ratio'][clock]:6.3f}  yes")
     print(f"backend {args.backend!r}; goal: ratio <= 1.05 (outputs checked equal: rtol 1e-10 float64, 2e-4 float32)")
 
 

@@ -1,15 +1,18 @@
 """The C backend: a graph becomes one C file (only ``math.h``), compiled by the system C
 compiler into a shared library cached on disk, and called through ctypes.
 
-Every node's value is a ``double`` (bools are 0.0 / 1.0); ops are spelled by their scalar form
-in C: arithmetic, comparisons, ``where``, the math.h functions numpy's ufuncs name, and numpy's
-own definitions of maximum, minimum, sign, heaviside and logaddexp. Small dense tensor graphs
-(float64) are first scalarized, one scalar node per element (``scalarize``). Anything else (int64
-or float32 values, an op without a C form) raises ``BackendError`` naming it: no silent
-fallback, use ``backend="python"``. Compiled with ``FLAGS`` (``-O2``, no ``-ffast-math``, no
-contraction into FMA), so arithmetic is IEEE double exactly as numpy's. Large graphs are split
-into functions of at most ``PART`` statements, so the compiler's time and memory grow linearly.
-``batched=True`` loops over the points inside C.
+float64, float32 and bool values are C ``double`` (bools 0.0 / 1.0; float32 values rounded to
+``float`` after each op, which is IEEE single's result for arithmetic and sqrt), int64 values
+``long long`` (numpy's wrap-around and floor modulus). Ops are spelled by their scalar form in
+C: arithmetic, comparisons, ``where``, the math.h functions numpy's ufuncs name (also ``erf``
+and ``erfc``), numpy's own definitions of maximum, minimum, sign, heaviside, logaddexp, mod and
+round, and ``cast`` as numpy's ``astype``. Small dense tensor graphs are first scalarized, one
+scalar node per element (``scalarize``). An op without a C form (a user op whose forward cannot
+run on nodes) raises ``BackendError`` naming it: no silent fallback, use ``backend="python"``.
+Compiled with ``FLAGS`` (``-O2``, no ``-ffast-math``, no contraction into FMA, ``-fwrapv``), so
+arithmetic is IEEE exactly as numpy's. Large graphs are split into functions of at most
+``PART`` statements, so the compiler's time and memory grow linearly. ``batched=True`` loops
+over the points inside C.
 """
 
 from __future__ import annotations
@@ -26,16 +29,18 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BackendError
-from ..evaluate import Schedule
+from ..evaluate import BatchedProgram, Program, Schedule
 from ..evaluate.batched import batch_shape
 from ..evaluate import program
 from ..evaluate.program import Runnable, check_result
-from ..ir import Graph, Node
+from ..ir import REGISTRY, Graph, Node
 from .scalar import Spellings, float_literal
 from .scalarize import scalarize
 
+CAST = REGISTRY.ops["cast"]
+
 PART = 200
-FLAGS = ("-O2", "-std=c99", "-ffp-contract=off", "-fPIC", "-shared")
+FLAGS = ("-O2", "-std=c99", "-ffp-contract=off", "-fwrapv", "-fPIC", "-shared")
 
 _HELPERS = """\
 #if defined(__GNUC__)
@@ -43,6 +48,8 @@ _HELPERS = """\
 #else
 #define SG_PART static
 #endif
+typedef long long sg_int;                          /* numpy's int64 */
+typedef union { double f; sg_int i; } sg_slot;     /* an input, output or work value */
 static double sg_maximum(double a, double b) { return (a > b || a != a) ? a : b; }
 static double sg_minimum(double a, double b) { return (a < b || a != a) ? a : b; }
 static double sg_sign(double a) { return a > 0 ? 1.0 : a < 0 ? -1.0 : a == 0 ? 0.0 : a; }
@@ -68,27 +75,109 @@ static double sg_logaddexp(double a, double b) {   /* numpy's npy_logaddexp */
     if (d <= 0) return b + log1p(exp(d));
     return d;
 }
+static double sg_logaddexp_f(double a, double b) { /* numpy's npy_logaddexpf, in float */
+    float x = (float)a, y = (float)b, d = x - y;
+    if (x == y) return x + 0.693147180559945309417232121458176568f;
+    if (d > 0) return x + log1pf(expf(-d));
+    if (d <= 0) return y + log1pf(expf(d));
+    return d;
+}
+static double sg_pow10(long n) {                   /* numpy's power_of_ten */
+    static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+    double r = 1e9;
+    if (n < 9) return p10[n];
+    while (n-- > 9) r *= 10.0;
+    return r;
+}
+static double sg_round(double x, long d) {         /* numpy's round: halves to even */
+    if (d >= 0) { double f = sg_pow10(d); return nearbyint(x * f) / f; }
+    double f = sg_pow10(-d);
+    return nearbyint(x / f) * f;
+}
+static double sg_round_f(double x, long d) {       /* the same in float32 arithmetic */
+    float y = (float)x;
+    if (d >= 0) { float f = (float)sg_pow10(d); return nearbyintf(y * f) / f; }
+    float f = (float)sg_pow10(-d);
+    return nearbyintf(y / f) * f;
+}
+static sg_int sg_to_int(double a) {   /* numpy's astype(int64) on x86-64: NaN, overflow: min */
+    return a >= -9223372036854775808.0 && a < 9223372036854775808.0 ? (sg_int)a
+        : -9223372036854775807LL - 1;
+}
+static sg_int sg_maximum_i(sg_int a, sg_int b) { return a > b ? a : b; }
+static sg_int sg_minimum_i(sg_int a, sg_int b) { return a < b ? a : b; }
+static sg_int sg_sign_i(sg_int a) { return (a > 0) - (a < 0); }
+static sg_int sg_abs_i(sg_int a) { return a < 0 ? -a : a; }           /* wraps, as numpy */
+static sg_int sg_where_i(double c, sg_int a, sg_int b) { return c != 0.0 ? a : b; }
+static sg_int sg_remainder_i(sg_int a, sg_int b) { /* numpy: floor modulus; 0 for b = 0 */
+    sg_int mod;
+    if (b == 0 || b == -1) return 0;
+    mod = a % b;
+    if (mod && (b < 0) != (mod < 0)) mod += b;
+    return mod;
+}
+static sg_int sg_round_i(sg_int x, long d) {       /* numpy's round of int64 */
+    return d >= 0 ? x : sg_to_int(sg_round((double)x, d));
+}
 """
-# numpy function name -> C spelling (math.h or a helper above)
+# numpy function name -> C spelling (math.h or a helper above), for float64 and bool values;
+# float32 values are computed in double and rounded to float once per op, which gives
+# IEEE single's result for arithmetic and sqrt (double has more than 2 * 24 + 2 bits)
 _C_FUNCTIONS = {
     **{name: name for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh",
                                "log1p", "expm1", "log2", "log10", "exp2", "hypot", "floor",
-                               "ceil", "cbrt", "trunc")},
+                               "ceil", "cbrt", "trunc", "erf", "erfc")},
     "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
     "arccosh": "acosh", "arctanh": "atanh", "arctan2": "atan2", "power": "pow",
     "absolute": "fabs", "fabs": "fabs",
     **{name: f"sg_{name}" for name in ("maximum", "minimum", "sign", "heaviside", "where",
                                         "logaddexp", "logical_and", "logical_or",
-                                        "logical_xor", "logical_not", "remainder")},
+                                        "logical_xor", "logical_not", "remainder", "round")},
 }
+# ops of several roundings, in float arithmetic as numpy's float32 loops
+_C_FLOAT32_FUNCTIONS = {**_C_FUNCTIONS, "round": "sg_round_f", "logaddexp": "sg_logaddexp_f"}
+# int64 values: numpy's integer loops (wrapping, floor modulus); "" spells the identity
+_C_INT_FUNCTIONS = {"floor": "", "ceil": "", "trunc": "",
+                    **{name: f"sg_{name}_i" for name in ("maximum", "minimum", "sign", "where",
+                                                          "remainder", "round")},
+                    "absolute": "sg_abs_i"}
+_INT64_MIN = -(1 << 63)
 
 
 def _literal(value) -> str:
+    """A C literal: a float (a bool as 0.0 / 1.0) exactly, an int parameter as an int."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return str(int(value))
     return float_literal(value, "NAN", "INFINITY")
 
 
+def _value_literal(value, dtype: str) -> str:
+    """A constant's C literal in its dtype's C type (int64: ``long long``)."""
+    if dtype != "int64":
+        return float_literal(value, "NAN", "INFINITY")
+    value = int(value)
+    return "(-9223372036854775807LL - 1)" if value == _INT64_MIN else f"({value}LL)"
+
+
+def _cast(source: str, target: str) -> str:
+    """numpy's ``astype`` from dtype ``source`` to ``target`` as a C template."""
+    if target == "bool":
+        return "({0} != 0)"
+    if target == "int64":
+        return "{0}" if source == "int64" else "(sg_int){0}" if source == "bool" else \
+            "sg_to_int({0})"
+    if target == "float32" or source == "int64":
+        return f"(({'float' if target == 'float32' else 'double'}){{0}})"
+    return "{0}"
+
+
 class _Source:
-    """The C source of a schedule of scalars; raises BackendError for what C cannot express."""
+    """The C source of a schedule of scalars; raises BackendError for what C cannot express.
+
+    float64, float32 and bool values are C ``double`` (float32 ones rounded to ``float`` at
+    each op, bools 0.0 / 1.0), int64 values ``long long``; inputs, outputs and values crossing
+    parts are ``sg_slot``\\ s, read as ``.f`` or ``.i``.
+    """
 
     def __init__(self, schedule: Schedule):
         self.schedule = schedule
@@ -96,25 +185,31 @@ class _Source:
         self.literals: dict = {}
         self.code: dict = {}
         input_slots = {k for _n, _v, k in schedule.inputs}
+        spellings = {"int64": Spellings(_C_INT_FUNCTIONS, _literal),
+                     "float32": Spellings(_C_FLOAT32_FUNCTIONS, _literal)}
         spell = Spellings(_C_FUNCTIONS, _literal)
         for k, node in enumerate(nodes):
-            if node.shape != () or node.dtype not in ("float64", "bool"):
+            if node.shape != ():
                 raise BackendError(
-                    f"the C backend compiles float64 scalar graphs; node %{k} ({node.op.name}) "
-                    f"has shape {node.shape} and dtype {node.dtype}. Use backend='python' or "
-                    f"'numpy' for this graph")
+                    f"the C backend compiles scalar graphs; node %{k} ({node.op.name}) has "
+                    f"shape {node.shape}. Use backend='python' or 'numpy' for this graph")
             if node.is_const:
-                self.literals[k] = _literal(node.value.item())
+                self.literals[k] = _value_literal(node.value.item(), node.dtype)
             elif node.is_input:
-                if node.dtype != "float64" or k not in input_slots:
-                    raise BackendError(f"the C backend takes float64 inputs; {node.name!r} is "
-                                       f"{node.dtype}")
+                if k not in input_slots:
+                    raise BackendError(f"the C backend found input {node.name!r} that is not "
+                                       f"one of the graph's inputs")
             else:
-                code = spell(node)
+                if node.op is CAST:
+                    code = _cast(node.inputs[0].dtype, node.dtype)
+                else:
+                    code = spellings.get(node.dtype, spell)(node)
                 if code is None:
                     raise BackendError(f"the C backend has no form for op {node.op.name!r} "
-                                       f"(node %{k}); use backend='python' or 'numpy', which "
-                                       f"run every op")
+                                       f"on {node.dtype} values (node %{k}); use "
+                                       f"backend='python' or 'numpy', which run every op")
+                if node.dtype == "float32":
+                    code = f"(float)({code})"
                 self.code[k] = (code, [slot[p] for p in node.inputs])
 
     def text(self) -> str:
@@ -135,33 +230,36 @@ class _Source:
             if k in self.code:
                 crossing.setdefault(k, len(crossing))
         inputs = {k: i for i, (_n, _v, k) in enumerate(schedule.inputs) if k is not None}
+        field = {k: ".i" if node.dtype == "int64" else ".f" for k, node in enumerate(nodes)}
         lines = [f"/* generated by symgrad: {len(nodes)} nodes, inputs "
                  f"{', '.join(v.name for v in schedule.graph.inputs) or '(none)'}, "
                  f"{len(schedule.output_slots)} outputs */", "#include <math.h>", "",
                  _HELPERS]
+
         def ref(q: int, index: int) -> str:      # values of other parts: loaded at each use
             if q in self.literals:
                 return self.literals[q]
             if part_of[q] == index:
                 return f"v{q}"
-            return f"in[{inputs[q]}]" if q in inputs else f"w[{crossing[q]}]"
+            return f"in[{inputs[q]}]{field[q]}" if q in inputs else f"w[{crossing[q]}]{field[q]}"
         for index, part in enumerate(parts):
-            lines.append(f"SG_PART void sg_part{index}(const double *in, double *w) {{")
+            lines.append(f"SG_PART void sg_part{index}(const sg_slot *in, sg_slot *w) {{")
             for k in part:
                 code, args = self.code[k]
-                lines.append(f"    const double v{k} = "
+                ctype = "sg_int" if nodes[k].dtype == "int64" else "double"
+                lines.append(f"    const {ctype} v{k} = "
                              f"{code.format(*[ref(q, index) for q in args])};")
-            lines += [f"    w[{crossing[k]}] = v{k};" for k in part if k in crossing]
+            lines += [f"    w[{crossing[k]}]{field[k]} = v{k};" for k in part if k in crossing]
             lines += ["}", ""]
         self.n_work = max(1, len(crossing))
-        lines.append("void sg_eval(const double *in, double *out, double *w) {")
+        lines.append("void sg_eval(const sg_slot *in, sg_slot *out, sg_slot *w) {")
         lines += [f"    sg_part{index}(in, w);" for index in range(len(parts))]
         for i, k in enumerate(schedule.output_slots):
-            value = (self.literals[k] if k in self.literals else f"in[{inputs[k]}]"
-                     if k in inputs else f"w[{crossing[k]}]")
-            lines.append(f"    out[{i}] = {value};")
+            value = (self.literals[k] if k in self.literals else f"in[{inputs[k]}]{field[k]}"
+                     if k in inputs else f"w[{crossing[k]}]{field[k]}")
+            lines.append(f"    out[{i}]{field[k]} = {value};")
         lines += ["}", "",
-                  "void sg_eval_batch(long n, const double *in, double *out, double *w) {",
+                  "void sg_eval_batch(long n, const sg_slot *in, sg_slot *out, sg_slot *w) {",
                   f"    for (long i = 0; i < n; i++) sg_eval(in + i * {len(schedule.inputs)}, "
                   f"out + i * {len(schedule.output_slots)}, w);",
                   "}", ""]
@@ -169,9 +267,10 @@ class _Source:
 
 
 def to_c(graph: Graph) -> str:
-    """The generated C source of ``graph``: ``void sg_eval(const double *in, double *out,
-    double *w)`` (the inputs' elements in ``graph.inputs`` order, the outputs' elements in
-    order, ``w`` a work array) and ``sg_eval_batch(n, in, out, w)`` over n points; it needs
+    """The generated C source of ``graph``: ``void sg_eval(const sg_slot *in, sg_slot *out,
+    sg_slot *w)`` (the inputs' elements in ``graph.inputs`` order, the outputs' elements in
+    order, ``w`` a work array; ``sg_slot`` is a union of ``double f`` and ``long long i``,
+    the latter for int64 values) and ``sg_eval_batch(n, in, out, w)`` over n points; it needs
     only ``math.h``.
 
     >>> import symgrad as sg
@@ -245,11 +344,18 @@ class CProgram(Runnable):
         self._batch.argtypes = [ctypes.c_long] + [ctypes.c_void_p] * 3
         self._eval.restype = self._batch.restype = None
         self._lib = lib
+        # ops scalarized from symgrad ops give NaN where the interpreter raises InputError on
+        # values (index out of range, singular matrix): a NaN output is rechecked by it
+        self._recheck = any("scalarize" in node.op.emit for node in schedule.nodes)
+        self._interpreter = None
         self._sizes = [v.size for v in schedule.graph.inputs]
+        self._int_inputs = [v.dtype == "int64" for v in schedule.graph.inputs]
         self._n_in, self._n_out = sum(self._sizes), len(scalar.output_slots)
         self._n_work = generated.n_work
-        self._scalar = schedule.scalar
+        self._scalar = schedule.scalar and not any(self._int_inputs)
         self._dtypes = [np.dtype(dtype) for _shape, dtype in self._shapes]
+        self._int_outputs = [d == np.int64 for d in self._dtypes]
+        self._floats_out = self._scalar and not any(self._int_outputs)   # read as a list
         self._lock = threading.Lock()
         self._in, self._out = np.zeros(max(1, self._n_in)), np.zeros(max(1, self._n_out))
         self._work = np.zeros(self._n_work)
@@ -258,6 +364,11 @@ class CProgram(Runnable):
     def run(self, values: dict) -> list:
         arrays = self.schedule.load(values, batch=self.batched)
         outputs = self._run_batch(arrays) if self.batched else self._run(arrays)
+        if self._recheck and any(o.dtype.kind == "f" and np.isnan(o).any() for o in outputs):
+            if self._interpreter is None:
+                self._interpreter = (BatchedProgram if self.batched else Program)(
+                    self.graph, self.schedule)
+            return self._interpreter.run(values)      # raises InputError where it would
         if program.CHECK:                       # the evaluator's checking mode, on the outputs
             batch = batch_shape(self.schedule.inputs, arrays) if self.batched else ()
             for node, value in zip(self.graph.outputs, outputs):
@@ -269,19 +380,27 @@ class CProgram(Runnable):
             if self._scalar:
                 self._in[:self._n_in] = arrays
             elif self._n_in:
-                np.concatenate([np.ravel(a) for a in arrays], out=self._in[:self._n_in])
+                self._load(self._in[None], [np.reshape(a, (1, -1)) for a in arrays])
             self._eval(*self._addresses)
-            out = self._out.tolist() if self._scalar else self._out.copy()
-        if self._scalar:
+            out = self._out.tolist() if self._floats_out else self._out.copy()
+        if self._floats_out:
             return [np.array(v, dtype=d) for v, d in zip(out, self._dtypes)]
         return self._split(out, ())
 
+    def _load(self, points: np.ndarray, arrays: list) -> None:
+        """Write each input's elements (``arrays``, each (points, size)) into its columns of
+        the slot matrix ``points`` (int64 ones as int64 bits)."""
+        start = 0
+        for array, size, is_int in zip(arrays, self._sizes, self._int_inputs):
+            (points.view(np.int64) if is_int else points)[:, start:start + size] = array
+            start += size
+
     def _split(self, out: np.ndarray, batch: tuple) -> list:
         results, start = [], 0
-        for shape, dtype in self._shapes:
+        for (shape, dtype), is_int in zip(self._shapes, self._int_outputs):
             size = int(np.prod(shape, dtype=np.int64))
-            part = out[..., start:start + size].reshape(batch + shape)
-            results.append(np.array(part, dtype=dtype))
+            part = (out.view(np.int64) if is_int else out)[..., start:start + size]
+            results.append(np.array(part.reshape(batch + shape), dtype=dtype))
             start += size
         return results
 
@@ -289,10 +408,7 @@ class CProgram(Runnable):
         batch = batch_shape(self.schedule.inputs, arrays)
         n = int(np.prod(batch, dtype=np.int64))
         points = np.empty((n, max(1, self._n_in)))
-        start = 0
-        for array, size in zip(arrays, self._sizes):
-            points[:, start:start + size] = array.reshape(n, size)
-            start += size
+        self._load(points, [a.reshape(n, size) for a, size in zip(arrays, self._sizes)])
         out = np.empty((n, max(1, self._n_out)))
         work = np.empty(self._n_work)
         self._batch(n, points.ctypes.data, out.ctypes.data, work.ctypes.data)

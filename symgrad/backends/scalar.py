@@ -4,6 +4,7 @@ rendering of a template into one backend's spelling."""
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 
@@ -49,7 +50,7 @@ def prepare(template: str, functions, params: dict, literal) -> str | None:
     code = _CALL.sub(spell, template)
     if missing:
         return None
-    slots = {name: literal(value) for name, value in params.items()}
+    slots = {name: literal(value) for name, value in params.items() if f"{{{name}}}" in code}
     return re.sub(r"\{([A-Za-z_]\w*)\}", lambda m: slots[m.group(1)], code)
 
 
@@ -63,9 +64,19 @@ class Spellings:
         key = (node.op, node.params)
         if key not in self.cache:
             form = scalar_form(node.op)
-            self.cache[key] = (None if form is None else
-                               prepare(form, self.functions, dict(node.params), self.literal))
+            self.cache[key] = (None if form is None else prepare(
+                form, self.functions, {**_defaults(node.op.forward), **dict(node.params)},
+                self.literal))
         return self.cache[key]
+
+
+def _defaults(forward) -> dict:
+    """The forward's keyword defaults (``round``'s ``decimals=0``), for a node built without
+    them."""
+    if not inspect.isfunction(forward):             # numpy ufuncs' own keywords are not the op's
+        return {}
+    return {p.name: p.default for p in inspect.signature(forward).parameters.values()
+            if p.kind is p.KEYWORD_ONLY and p.default is not p.empty}
 
 
 def float_literal(value: float, nan: str, inf: str) -> str:

@@ -2,11 +2,13 @@
 so that the scalar C backend can compile it.
 
 Each value is a numpy object array of scalar nodes. Elementwise ops apply element by element
-(numpy broadcasting included); every other op runs its numpy forward on the object arrays, which
-turns reshapes, transposes, slices, broadcasts, concatenations and pads into pure index maps
-and sums and matmuls into chains of scalar ``add``/``mul`` (summed in order, so their rounding
-may differ from numpy's pairwise and BLAS sums). An op whose forward cannot run on object
-arrays raises BackendError naming it.
+(numpy broadcasting included); an op with an ``emit["scalarize"]`` form (max, min, argmax,
+argmin, the softmax family, cross_entropy, gathers at input indices, ``sg.linalg``) runs that;
+every other op runs its numpy forward on the object arrays, which turns reshapes, transposes,
+slices, broadcasts, concatenations and pads into pure index maps and sums and matmuls into
+chains of scalar ``add``/``mul`` (summed in order, so their rounding may differ from numpy's
+pairwise and BLAS sums). Constant int64 inputs of other ops stay numbers (indices). An op whose
+forward cannot run on object arrays (a user op, say) raises BackendError naming it.
 """
 
 from __future__ import annotations
@@ -31,16 +33,15 @@ def scalarize(schedule: Schedule) -> tuple:
         if total > LIMIT:
             raise BackendError(f"the C backend scalarizes tensor graphs of up to {LIMIT:,} "
                                f"elements in all; this one is larger. Use backend='python'")
-        if node.dtype not in ("float64", "bool"):
-            raise BackendError(f"the C backend compiles float64 (and bool) values; node "
-                               f"{node.op.name} has dtype {node.dtype}. Use backend='python'")
         if node.is_input:
             values[node] = _elements(node, taken)
         elif node.is_const:
             values[node] = _object_array(np.frompyfunc(lambda e: const(e, node.dtype), 1, 1)(
                 np.asarray(node.value, dtype=object)))
-        else:
-            values[node] = _apply(node, [values[p] for p in node.inputs])
+        else:   # int64 constants stay numbers for gathers and scatters: indices
+            values[node] = _apply(node, [p.value if p.is_const and p.dtype == "int64" and
+                                         not node.op.elementwise else values[p]
+                                         for p in node.inputs])
     for v in schedule.graph.inputs:
         inputs.extend(values[v].ravel().tolist() if v in values else
                       _elements(v, taken).ravel().tolist())
@@ -58,7 +59,7 @@ def _elements(node, taken: set) -> np.ndarray:
         while name in taken:
             name += "_"
         taken.add(name)
-        out[index] = var(name)
+        out[index] = var(name, dtype=node.dtype)
     return out
 
 
@@ -68,11 +69,12 @@ def _apply(node, arrays: list) -> np.ndarray:
         if op.elementwise:
             out = np.frompyfunc(lambda *xs: op(*xs, **params), len(arrays), 1)(*arrays)
         else:
-            out = op.forward(*arrays, **params)
-    except (SymgradError, TypeError, ValueError, AttributeError) as exc:
-        raise BackendError(f"the C backend has no form for op {op.name!r} on tensors "
-                           f"({type(exc).__name__}: {exc}); use backend='python' or "
-                           f"'numpy'") from None
+            out = op.emit.get("scalarize", op.forward)(*arrays, **params)
+    except (SymgradError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise BackendError(f"the C backend has no form for op {op.name!r} on tensors: its "
+                           f"numpy forward cannot run on scalar nodes ({type(exc).__name__}: "
+                           f"{exc}) and it has no emit['scalarize'] form; use "
+                           f"backend='python' or 'numpy'") from None
     out = _object_array(out)
     if out.shape != node.shape:
         raise BackendError(f"the C backend cannot scalarize op {op.name!r}: its forward gave "

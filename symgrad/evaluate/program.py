@@ -15,7 +15,7 @@ import os
 import numpy as np
 
 from ..errors import InputError, SymgradError
-from ..ir import Graph, Node
+from ..ir import REGISTRY, Graph, Node
 
 # Checking mode: every instruction's value is checked against its node's declared dtype and
 # shape (the test suite turns it on; set SYMGRAD_CHECK=1 to use it elsewhere).
@@ -70,7 +70,11 @@ class Schedule:
                 value = values[name]
             except KeyError:
                 raise InputError(f"missing input {name!r} ({_type(node)})") from None
-            if type(value) is float and node.shape == () and node.dtype == "float64":
+            kind = type(value)
+            if kind is np.ndarray and value.dtype == _NUMPY_DTYPES[node.dtype] and (
+                    value.shape == node.shape and not batch):
+                arrays.append(value)                    # already what check_value returns
+            elif kind is float and node.shape == () and node.dtype == "float64":
                 arrays.append(_FLOAT64(value))
             else:
                 arrays.append(check_value(node, value, batch))
@@ -108,24 +112,32 @@ class Program(Runnable):
         nodes = schedule.nodes
         self.nodes = nodes
         self.n_slots = len(nodes)
-        self.template = [node.value if node.is_const else None for node in nodes]
         self.inputs, self.names = schedule.inputs, schedule.names
-        in_place = {} if schedule.scalar else plan_in_place(nodes, schedule.last_use,
-                                                            schedule.keep)
-        frees_at, slot = schedule.frees_at, schedule.slot
-        program = []
+        slot = schedule.slot
+        calls, arguments = {}, {}
         for k, node in enumerate(nodes):
             if not (node.is_const or node.is_input):
                 fn = node.op.forward
                 if node.params:
                     fn = functools.partial(fn, **dict(node.params))
-                elif k in in_place:
-                    fn = _writing_into(fn, in_place[k], len(node.inputs))
-                args = tuple(slot[p] for p in node.inputs)
-                program.append((fn, args, k, tuple(frees_at.get(k, ()))))
+                calls[k] = fn
+                arguments[k] = tuple([slot[p] for p in node.inputs])
+        self.template, viewed = constant_template(nodes, calls, arguments)
+        for k in viewed:
+            calls[k] = functools.partial(calls[k], order="C")
+        buffers = {} if schedule.scalar else plan_buffers(
+            nodes, schedule.last_use, schedule.keep, fixed=self.template)
+        frees_at = moved_frees(schedule.frees_at, buffers)
+        program = []
+        for k, fn in calls.items():
+            if self.template[k] is not None:
+                continue
+            args = arguments[k]
+            if k in buffers:
+                fn, args = _writing_into(fn, len(args)), args + (buffers[k],)
+            program.append((fn, args, k, tuple(frees_at.get(k, ()))))
         self.program = program
         self.output_slots = schedule.output_slots
-
 
     def run(self, values: dict) -> list:
         return self.run_loaded(self.schedule.load(values))
@@ -141,10 +153,13 @@ class Program(Runnable):
                 self._run_checked(regs)
             else:
                 for fn, args, out, frees in self.program:
-                    if len(args) == 1:
-                        regs[out] = fn(regs[args[0]])
-                    elif len(args) == 2:
+                    n = len(args)
+                    if n == 2:
                         regs[out] = fn(regs[args[0]], regs[args[1]])
+                    elif n == 1:
+                        regs[out] = fn(regs[args[0]])
+                    elif n == 3:
+                        regs[out] = fn(regs[args[0]], regs[args[1]], regs[args[2]])
                     else:
                         regs[out] = fn(*[regs[a] for a in args])
                     for k in frees:
@@ -174,8 +189,8 @@ def fresh_outputs(values: list, inputs: list) -> list:
     taken = {id(a) for a in inputs}
     out = []
     for value in values:
-        array = np.asarray(value)
-        if (array.base is not None or not array.flags.writeable or id(array) in taken):
+        array = value if type(value) is np.ndarray else np.asarray(value)
+        if (array.base is not None or id(array) in taken or not array.flags.writeable):
             array = array.copy()
         taken.add(id(array))
         out.append(array)
@@ -191,57 +206,179 @@ def _makes_new_array(node: Node, varying=None) -> bool:
     return node.ndim > 0 if varying is None else node in varying
 
 
-def plan_in_place(nodes: list, last_use: dict, keep: set, varying: set | None = None) -> dict:
-    """{instruction index: input position} for elementwise ufuncs that may write into an input.
+def plan_buffers(nodes: list, last_use: dict, keep: set, varying: set | None = None,
+                 fixed: list | None = None) -> dict:
+    """{instruction index: slot whose array buffer that elementwise ufunc writes into}.
 
-    A buffer may be overwritten at step k when it was made by a ufunc, has the result's shape
-    and dtype, and neither it nor any value that may be a view of it (results of non-ufunc ops
-    such as transpose or reshape are assumed to alias all their inputs) is used after k or
-    returned as an output. Inputs and constants are never written.
+    A buffer is made by a ufunc and belongs to its node's slot; it may be written again once
+    neither that value nor any value that may be a view of it (results of non-ufunc ops such as
+    transpose or reshape are assumed to alias all their inputs) is used any more, and it is never
+    written when returned as an output. Step k takes, in this order, the buffer of one of its
+    own inputs that dies at k (in place), or the buffer most recently left dead by an earlier
+    step with the same shape and dtype (so a program allocates about its peak live set instead
+    of one array per step). Inputs, constants and ``fixed`` slots (values computed once at
+    compile time) are never written.
     """
     end = len(nodes)
-    roots: dict = {}               # node -> the fresh buffers it may share memory with
-    last_seen: dict = {}           # fresh buffer -> last step at which it or an alias is used
-    plan = {}
+    slot = {node: k for k, node in enumerate(nodes)}
+    roots: list = [()] * end       # per slot: the fresh buffers its value may share memory with
+    last_seen: dict = {}           # fresh buffer's slot -> last step it or an alias is read
+    fresh = [False] * end
     for k, node in enumerate(nodes):
-        if node.is_input or node.is_const:
-            roots[node] = ()
+        if node.is_input or node.is_const or (fixed is not None and fixed[k] is not None):
             continue
-        if _makes_new_array(node, varying):
-            roots[node] = (node,)
-        else:
-            roots[node] = tuple({r: None for p in node.inputs for r in roots[p]})
+        fresh[k] = _makes_new_array(node, varying)
+        roots[k] = (k,) if fresh[k] else tuple({r: None for p in node.inputs
+                                                for r in roots[slot[p]]})
         done = end if node in keep else last_use.get(node, -1)
-        for root in roots[node]:
+        for root in roots[k]:
             last_seen[root] = max(last_seen.get(root, -1), done)
+    dying: dict = {}
+    for root, step in last_seen.items():
+        dying.setdefault(step, []).append(root)
+    free: dict = {}                # (shape, dtype) -> slots whose buffer is free, newest last
+    plan: dict = {}
     for k, node in enumerate(nodes):
-        if not (_makes_new_array(node, varying) and node.op.elementwise):
-            continue
-        for position, parent in enumerate(node.inputs):
-            if (roots.get(parent) == (parent,) and parent.shape == node.shape
-                    and parent.dtype == node.dtype and last_seen[parent] == k):
+        if fresh[k] and node.op.elementwise:
+            for parent in node.inputs:
+                j = slot[parent]
+                if (roots[j] == (j,) and last_seen[j] == k and parent.shape == node.shape
+                        and parent.dtype == node.dtype):
+                    plan[k] = j
+                    break
+            else:
+                spare = free.get((node.shape, node.dtype))
+                if spare:
+                    plan[k] = spare.pop()
+        taken = plan.get(k)
+        for root in dying.get(k, ()):
+            if root != taken:
+                free.setdefault((nodes[root].shape, nodes[root].dtype), []).append(root)
+    return plan
+
+
+def plan_in_place(nodes: list, last_use: dict, keep: set, varying: set | None = None) -> dict:
+    """{instruction index: input position} for elementwise ufuncs that may write into one of
+    their own inputs (``plan_buffers``' in-place choices)."""
+    plan = {}
+    for k, source in plan_buffers(nodes, last_use, keep, varying).items():
+        for position, parent in enumerate(nodes[k].inputs):
+            if parent is nodes[source]:
                 plan[k] = position
                 break
     return plan
 
 
-def _writing_into(ufunc, position: int, arity: int):
-    """ufunc writing into its input ``position`` when the loop's types match that buffer's
-    exactly (``casting="equiv"``); otherwise the plain call, so a value or dtype never changes."""
+def moved_frees(frees_at: dict, buffers: dict) -> dict:
+    """``frees_at`` with each reused buffer's slot kept alive until the step that writes it."""
+    if not buffers:
+        return frees_at
+    moved = {k: list(slots) for k, slots in frees_at.items()}
+    freed_at = {s: k for k, slots in frees_at.items() for s in slots}
+    for k, source in buffers.items():
+        step = freed_at.get(source)
+        if step != k:
+            if step is not None:
+                moved[step].remove(source)
+            moved.setdefault(k, []).append(source)
+    return moved
+
+
+def _writing_into(ufunc, arity: int):
+    """The ufunc called with one more argument, an array to write the result into, used when it
+    has the result's shape, the ufunc's loop yields its dtype exactly (``casting="equiv"``) and,
+    unless it is an input itself, numpy would lay the result out in C order too (a reduction or
+    matmul downstream sums in memory order); otherwise the plain call, so a value, shape or
+    dtype never changes."""
     if arity == 1:
-        def one(a):
+        def one(a, out):
             try:
-                return ufunc(a, out=a, casting="equiv")
-            except TypeError:
-                return ufunc(a)
+                if a.shape == out.shape and (out is a or _c_ordered(a)):
+                    return ufunc(a, out=out, casting="equiv")
+            except (AttributeError, TypeError):       # not an array; a cast would be needed
+                pass
+            return ufunc(a)
         return one
 
-    def two(a, b):
+    def two(a, b, out):
         try:
-            return ufunc(a, b, out=(b if position else a), casting="equiv")
-        except TypeError:
-            return ufunc(a, b)
+            shape = out.shape
+            if ((getattr(a, "shape", ()) == shape or getattr(b, "shape", ()) == shape
+                    or np.broadcast_shapes(np.shape(a), np.shape(b)) == shape)
+                    and (out is a or out is b or (_c_ordered(a) and _c_ordered(b)))):
+                return ufunc(a, b, out=out, casting="equiv")
+        except (TypeError, ValueError):
+            pass
+        return ufunc(a, b)
     return two
+
+
+def _c_ordered(value) -> bool:
+    """True when a ufunc's result on ``value`` comes out in C order: fewer than two axes, or
+    strides that do not grow from one axis to the next (C-contiguous, sliced or broadcast)."""
+    strides = getattr(value, "strides", ())
+    return len(strides) < 2 or all(s >= t for s, t in zip(strides, strides[1:]))
+
+
+def constant_template(nodes: list, calls: dict, arguments: dict, views: bool = True) -> tuple:
+    """(template, viewed): per slot, the value known at compile time (None for the others): the
+    constants, and each built-in op (``calls[k]`` on the slots ``arguments[k]``) whose inputs
+    are all known, computed once here when its result is small (``FOLD_BYTES``) or a view, and
+    frozen read-only (an op that raises is left to raise per call). With ``views``, a constant
+    whose elements are all bit-identical and which only ufuncs of its own shape read becomes a
+    read-only broadcast view of one element (the same values, read without memory traffic);
+    ``viewed`` lists the steps reading one, which must ask for a C-ordered result (as the
+    C-contiguous constant gave them)."""
+    template = [node.value if node.is_const else None for node in nodes]
+    viewed = set()
+    arrays = [k for k, node in enumerate(nodes) if node.is_const and node.shape] if views else ()
+    if arrays:
+        readers = {k: [] for k in arrays}
+        for j, args in arguments.items():
+            for a in args:
+                if a in readers:
+                    readers[a].append(j)
+        for k, steps in readers.items():
+            if steps and all(isinstance(calls[j], np.ufunc) and nodes[j].shape == nodes[k].shape
+                             for j in steps):
+                view = _uniform_view(template[k])
+                if view is not template[k]:
+                    template[k] = view
+                    viewed.update(steps)
+    with np.errstate(all="ignore"):
+        for k, args in arguments.items():
+            if not args or any(template[a] is None for a in args):
+                continue
+            node = nodes[k]
+            if REGISTRY.ops.get(node.op.name) is not node.op:
+                continue
+            try:
+                value = calls[k](*[template[a] for a in args])
+            except Exception:            # noqa: BLE001 - it raises again, in order, per call
+                continue
+            if isinstance(value, np.ndarray):
+                if value.flags.owndata and value.nbytes > FOLD_BYTES:
+                    continue
+                value.flags.writeable = False
+            elif not isinstance(value, np.generic):
+                continue
+            if CHECK:
+                check_result(node, value)
+            template[k] = value
+    return template, viewed
+
+
+FOLD_BYTES = 1 << 16
+
+
+def _uniform_view(value: np.ndarray) -> np.ndarray:
+    flat = value.reshape(-1)
+    if flat.size < 2 or value.strides.count(0) == value.ndim:
+        return value
+    first = flat[:1]
+    if flat[-1:].tobytes() != first.tobytes() or flat.tobytes() != first.tobytes() * flat.size:
+        return value
+    return np.broadcast_to(first.reshape(()), value.shape)
 
 
 def _type(node: Node) -> str:

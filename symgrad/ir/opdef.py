@@ -44,9 +44,13 @@ class OpDef:
               expression template in numpy function names and operators (``"{0} * {1}"``,
               ``"exp(-logaddexp(0.0, -{0}))"``, params by name as ``{at0}``), used by the
               generated Python and C backends; ``"batch"``, ``(batch_shape, *arrays, **params)
-              -> array``, the op on arrays carrying extra leading batch dimensions. Backends
-              derive both for numpy ufunc forwards and elementwise ops; ops without a form run
-              their numpy forward (Python backend) or per batch point (batched evaluation).
+              -> array``, the op on arrays carrying extra leading batch dimensions;
+              ``"scalarize"``, ``(*arrays, **params) -> array``, the op on numpy object arrays
+              of scalar nodes built from symgrad ops (``symgrad.ops.elements``), for an op whose
+              numpy forward cannot run on them (max, argmax, the softmax family): the C
+              backend compiles tensors as such scalars. Backends derive the first two for numpy
+              ufunc forwards and elementwise ops; ops without a form run their numpy forward
+              (Python backend, scalarization) or per batch point (batched evaluation).
     deps      how each output element depends on input elements, for structural sparsity:
               "elementwise" (numpy broadcasting), "gather" (pure data movement: the numpy
               forward applied to arrays of element numbers gives the map), "reduce" (over

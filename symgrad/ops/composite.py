@@ -14,8 +14,10 @@ from ..errors import InputError, ShapeError
 from ..ir import Node
 from ..ir.types import float_of
 from ._define import apply, batch_axes, define_op, lift
-from .arith import div, mul, sub
-from .elementwise import exp
+from .arith import add, div, mul, sub
+from .elements import _reduced_shape, each, fold
+from .elementwise import abs_, exp, less, log, maximum, where
+from .logic import equal, greater_equal, logical_and
 from .reduce import object_array, sum_
 from .shape import keepdims_flag, kept_shape, normalize_axes, reshape
 
@@ -28,6 +30,35 @@ def _exp_shifted(x, axis):
         peak = np.where(np.isfinite(peak), peak, 0)  # rows of -inf (or inf) stay unshifted
     shifted = x - peak
     return np.exp(shifted, out=shifted) if shifted.dtype.kind == "f" else np.exp(shifted), peak
+
+
+def _exp_shifted_elements(x, axis):
+    """``_exp_shifted`` on object arrays of scalar nodes: (x - max, its exp, the max), the max
+    of each slice by a left fold of ``maximum`` (NaN anywhere gives NaN, as numpy's max)."""
+    peak = fold(maximum, x, axis, keepdims=True)
+    peak = each(where, each(less, each(abs_, peak), np.inf), peak, 0.0)
+    shifted = each(sub, x, peak)
+    return shifted, each(exp, shifted), peak
+
+
+def _softmax_elements(x, *, axis):
+    if x.size == 0:
+        return x
+    _, e, _ = _exp_shifted_elements(x, axis)
+    return each(div, e, fold(add, e, axis, keepdims=True))
+
+
+def _log_softmax_elements(x, *, axis):
+    if x.size == 0:
+        return x
+    shifted, e, _ = _exp_shifted_elements(x, axis)
+    return each(sub, shifted, each(log, fold(add, e, axis, keepdims=True)))
+
+
+def _logsumexp_elements(x, *, axis, keepdims):
+    _, e, peak = _exp_shifted_elements(x, axis)
+    out = each(add, each(log, fold(add, e, axis, keepdims=True)), peak)
+    return out if keepdims else out.reshape(_reduced_shape(x.shape, axis, False))
 
 
 def _exp_shifted_jax(jnp, x, axis):
@@ -100,7 +131,8 @@ softmax_op = define_op(
     # d softmax: s * (g - sum(g * s)) along the axis
     bprop=(lambda g, out, x, *, axis: mul(out, sub(g, sum_(mul(g, out), axis, keepdims=True))),),
     sympy=_softmax_sympy, doc="exp(x) / sum(exp(x)) along axis, max-shifted",
-    emit={"batch": lambda batch, x, *, axis: _softmax_forward(x, axis=batch_axes(axis, batch))})
+    emit={"batch": lambda batch, x, *, axis: _softmax_forward(x, axis=batch_axes(axis, batch)),
+          "scalarize": _softmax_elements})
 
 
 def softmax(x, axis=-1) -> Node:
@@ -139,7 +171,7 @@ log_softmax_op = define_op(
     bprop=(lambda g, out, x, *, axis: sub(g, mul(exp(out), sum_(g, axis, keepdims=True))),),
     sympy=_log_softmax_sympy, doc="x - logsumexp(x) along axis, max-shifted",
     emit={"batch": lambda batch, x, *, axis: _log_softmax_forward(
-        x, axis=batch_axes(axis, batch))})
+        x, axis=batch_axes(axis, batch)), "scalarize": _log_softmax_elements})
 
 
 def log_softmax(x, axis=-1) -> Node:
@@ -183,7 +215,7 @@ logsumexp_op = define_op(
     jax=_logsumexp_jax,
     bprop=(_logsumexp_rule,), sympy=_logsumexp_sympy,
     emit={"batch": lambda batch, x, *, axis, keepdims: _logsumexp_forward(
-        x, axis=batch_axes(axis, batch), keepdims=keepdims)},
+        x, axis=batch_axes(axis, batch), keepdims=keepdims), "scalarize": _logsumexp_elements},
     doc="log(sum(exp(x))) over axes, max-shifted")
 
 
@@ -258,13 +290,58 @@ def _cross_entropy_sympy(sp, logits, labels):
     return object_array(-np.sum(picked) / logits.shape[0])
 
 
+def _label_is(labels, classes: int) -> tuple:
+    """(``labels[i] == j`` as a (rows, classes) object array, whether each row's label is in
+    range): True/False and None for numeric labels (checked as numpy does, raising
+    InputError), bool nodes for labels given as input nodes."""
+    if labels.dtype != object:
+        labels = _check_labels(labels, classes)
+        return labels[:, None] == np.arange(classes), [None] * len(labels)
+    valid = [logical_and(greater_equal(label, 0), less(label, classes)) for label in labels]
+    return each(equal, labels[:, None], np.arange(classes)), valid
+
+
+def _select(condition, a, b):
+    """``a`` where ``condition`` (a bool, or a bool node: then a ``where``), else ``b``."""
+    if condition is None or isinstance(condition, (bool, np.bool_)):
+        return a if condition in (None, True) else b
+    return where(condition, a, b)
+
+
+def _cross_entropy_elements(logits, labels):
+    """cross_entropy on nodes; a row whose label is out of range gives NaN (numpy raises)."""
+    rows, classes = logits.shape
+    if rows == 0:                                     # as the forward: NaN
+        return np.array(np.nan)
+    is_label, valid = _label_is(labels, classes)
+    picked = np.empty(rows, dtype=object)             # logits[i, labels[i]]
+    for i in range(rows):
+        chain = logits[i, classes - 1]
+        for j in reversed(range(classes - 1)):
+            chain = _select(is_label[i, j], logits[i, j], chain)
+        picked[i] = _select(valid[i], chain, np.nan)
+    _, e, peak = _exp_shifted_elements(logits, (1,))
+    per_row = each(add, each(sub, each(log, fold(add, e, (1,), False)), picked), peak[:, 0])
+    return each(div, fold(add, per_row, (0,), False), rows)
+
+
+def _smo_elements(logits, labels):
+    """softmax_minus_onehot on nodes; a row whose label is out of range is NaN."""
+    is_label, valid = _label_is(labels, logits.shape[1])
+    p = _softmax_elements(logits, axis=(1,))
+    out = np.frompyfunc(lambda c, x: _select(c, sub(x, 1), x), 2, 1)(is_label, p)
+    for i, row_valid in enumerate(valid):
+        out[i] = [_select(row_valid, x, np.nan) for x in out[i]]
+    return out
+
+
 cross_entropy_op = define_op(
     "cross_entropy", infer=_cross_entropy_infer, forward=_cross_entropy_forward, public=False,
     jax=_cross_entropy_jax,
     bprop=(lambda g, out, logits, labels:
            mul(div(g, logits.shape[0]), softmax_minus_onehot(logits, labels)),
            None),                                    # int labels: not differentiable
-    sympy=_cross_entropy_sympy,
+    sympy=_cross_entropy_sympy, emit={"scalarize": _cross_entropy_elements},
     doc="mean over rows of -log_softmax(logits)[i, labels[i]]")
 
 
@@ -291,7 +368,7 @@ softmax_minus_onehot_op = define_op(
     bprop=(lambda g, out, logits, labels: softmax_op.bprop[0](g, softmax(logits, 1), logits,
                                                                axis=(1,)),
            None),
-    sympy=_smo_sympy,
+    sympy=_smo_sympy, emit={"scalarize": _smo_elements},
     doc="softmax(logits) with 1 subtracted at each row's label (cross-entropy's gradient)")
 
 

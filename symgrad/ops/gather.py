@@ -13,6 +13,9 @@ import numpy as np
 from ..errors import InputError, ShapeError
 from ..ir import Node
 from ._define import apply, define_op, lift
+from .arith import add
+from .elementwise import less, where
+from .logic import equal, greater_equal, logical_and, logical_or
 from .shape import axis_index, reshape
 
 
@@ -130,11 +133,65 @@ def _scatter_add_sympy(sp, g, indices, *, axis, size):
     return np.moveaxis(spread, 0, axis)
 
 
+# -- on object arrays of scalar nodes (emit["scalarize"]): indices given as input nodes select
+# by comparison; an index out of range gives NaN where take uses it and all over scatter_add's
+# result (numpy raises InputError)
+def _matches(index, size: int) -> tuple:
+    """([index hits k, for k < size] as bool nodes, with numpy's wrap-around of negative
+    indices; index in range, a bool node)."""
+    hits = [logical_or(equal(index, k), equal(index, k - size)) for k in range(size)]
+    return hits, logical_and(greater_equal(index, -size), less(index, size))
+
+
+def _check_float(opname: str, values: np.ndarray) -> None:
+    dtype = values.flat[0].dtype if values.size and values.dtype == object else \
+        values.dtype.name
+    if dtype not in ("float32", "float64"):
+        raise ShapeError(f"{opname} of {dtype} values at input indices has no scalar form: an "
+                         f"index out of range could not be signalled (floats give NaN)")
+
+
+def _take_elements(x, indices, *, axis):
+    if indices.dtype != object:                      # constant indices: numpy's own take
+        return _take_forward(x, indices, axis=axis)
+    _check_float("take", x)
+    size, ni = x.shape[axis], indices.ndim
+    moved = np.moveaxis(x, axis, 0)
+    out = np.empty(indices.shape + moved.shape[1:], dtype=object)
+    for j in np.ndindex(indices.shape):
+        hits, valid = _matches(indices[j], size)
+        for rest in np.ndindex(moved.shape[1:]):
+            chosen = moved[(size - 1,) + rest]
+            for k in reversed(range(size - 1)):
+                chosen = where(hits[k], moved[(k,) + rest], chosen)
+            out[j + rest] = where(valid, chosen, np.nan)
+    return np.moveaxis(out, tuple(range(ni)), tuple(range(axis, axis + ni)))
+
+
+def _scatter_add_elements(g, indices, *, axis, size):
+    if indices.dtype != object:
+        return _scatter_add_forward(g, indices, axis=axis, size=size)
+    _check_float("scatter_add", g)
+    ni = indices.ndim
+    moved = np.moveaxis(g, tuple(range(axis, axis + ni)), tuple(range(ni)))
+    matches = {j: _matches(indices[j], size) for j in np.ndindex(indices.shape)}
+    valid = None
+    for _hits, in_range in matches.values():
+        valid = in_range if valid is None else logical_and(valid, in_range)
+    out = np.empty((size,) + moved.shape[ni:], dtype=object)
+    for index in np.ndindex(out.shape):
+        total = 0                                      # np.add.at: added in index order
+        for j, (hits, _) in matches.items():
+            total = where(hits[index[0]], add(total, moved[j + index[1:]]), total)
+        out[index] = total if valid is None else where(valid, total, np.nan)
+    return np.moveaxis(out, 0, axis)
+
+
 take_op = define_op(
     "take", deps="gather", infer=_take_infer, forward=_take_forward, public=False,
     bprop=(lambda g, out, x, indices, *, axis: scatter_add(g, indices, axis, x.shape[axis]),
            None),                                   # int indices: not differentiable
-    sympy=_take_sympy, emit={"batch": _take_batch},
+    sympy=_take_sympy, emit={"batch": _take_batch, "scalarize": _take_elements},
     jax=lambda jnp, x, indices, *, axis: jnp.take(x, indices, axis=axis, mode="wrap"),
     doc="x's entries at integer indices along axis (numpy take; embedding lookups)")
 
@@ -142,7 +199,8 @@ scatter_add_op = define_op(
     "scatter_add", infer=_scatter_add_infer, forward=_scatter_add_forward, public=False,
     bprop=(lambda g, out, values, indices, *, axis, size: take_op(g, indices, axis=axis),
            None),
-    sympy=_scatter_add_sympy, emit={"batch": _scatter_add_batch},
+    sympy=_scatter_add_sympy,
+    emit={"batch": _scatter_add_batch, "scalarize": _scatter_add_elements},
     jax=lambda jnp, g, indices, *, axis, size: jnp.zeros(
         g.shape[:axis] + (size,) + g.shape[axis + indices.ndim:], g.dtype).at[
         (slice(None),) * axis + (indices,)].add(g),

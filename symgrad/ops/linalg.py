@@ -2,7 +2,8 @@
 ``sg.linalg`` functions inv, det, slogdet, solve and cholesky (batched over leading axes).
 
 A singular matrix (inv, solve) or one that is not positive definite (cholesky) makes the numpy
-forward raise ``LinAlgError``; the evaluator raises ``InputError`` saying so instead. ``det`` of
+forward raise ``LinAlgError``; the evaluator raises ``InputError`` saying so instead (the C
+backend, which scalarizes them as LAPACK's unblocked algorithms, gives NaN there). ``det`` of
 a singular matrix is 0 (and ``slogdet`` gives sign 0, logabsdet -inf), but their gradients use
 ``inv`` and raise the same InputError there. Ill-conditioned matrices are not detected: the
 results carry numpy's rounding error, growing with the condition number.
@@ -17,6 +18,9 @@ from ..ir import Node
 from ..ir.types import broadcast_shapes, check_size, float_of, promote
 from ._define import apply, batch_align, const, define_op, lift
 from .arith import add, mul, neg
+from .elements import cholesky_lower, solve_square
+from .elements import slogdet as slogdet_elements
+from .elementwise import exp
 from .reduce import object_array
 from .shape import broadcast_to, reshape, swap_last, transpose
 
@@ -178,9 +182,22 @@ def _symmetric_part(a):
     return (a + np.swapaxes(a, -1, -2)) / 2
 
 
-def _over_leading_axes(forward) -> dict:
-    """numpy.linalg maps over leading axes, so the batched form is the forward itself."""
-    return {"batch": lambda batch, a: forward(a)}
+def _over_leading_axes(forward, one_matrix) -> dict:
+    """numpy.linalg maps over leading axes, so the batched form is the forward itself; the
+    scalarized form applies ``one_matrix`` (an (n, n) object array of nodes -> a node or an
+    object array) to each matrix."""
+    def scalarize(a):
+        results = {idx: one_matrix(a[idx]) for idx in np.ndindex(a.shape[:-2])}
+        inner = np.shape(next(iter(results.values()), ()))
+        out = np.empty(a.shape[:-2] + inner, dtype=object)
+        for idx, value in results.items():
+            out[idx] = value
+        return out
+    return {"batch": lambda batch, a: forward(a), "scalarize": scalarize}
+
+
+def _det_of(sign, logdet):
+    return mul(sign, exp(logdet))                   # numpy's det: sign * exp(logdet)
 
 
 def _slogdet_sign(a):
@@ -207,19 +224,22 @@ inv_op = define_op(
     # d inv(A) = -inv(A) dA inv(A)  =>  dA = -inv(A)^T G inv(A)^T
     bprop=(lambda g, out, a: neg(matmul(matmul(swap_last(out), g), swap_last(out))),),
     sympy=lambda sp, a: _batched_sympy(sp, a, lambda m: m.inv()),
-    emit=_over_leading_axes(_inv_forward), jax=lambda jnp, a: jnp.linalg.inv(a),
+    emit=_over_leading_axes(_inv_forward, lambda m: solve_square(m, np.eye(len(m)).astype(
+        object))), jax=lambda jnp, a: jnp.linalg.inv(a),
     doc="matrix inverse (batched)")
 
 det_op = define_op(
     "det", infer=_square_infer("det", batch_only=True), forward=np.linalg.det, public=False,
     bprop=(lambda g, out, a: _times_transposed_inverse(mul(g, out), a),),   # det * inv(A)^T
     sympy=lambda sp, a: _batched_sympy(sp, a, lambda m: m.det()),
-    emit=_over_leading_axes(np.linalg.det), jax=lambda jnp, a: jnp.linalg.det(a),
+    emit=_over_leading_axes(np.linalg.det, lambda m: _det_of(*slogdet_elements(m))),
+    jax=lambda jnp, a: jnp.linalg.det(a),
     doc="determinant (batched)")
 
 slogdet_sign_op = define_op(
     "slogdet_sign", infer=_square_infer("slogdet", batch_only=True), public=False,
-    forward=_slogdet_sign, emit=_over_leading_axes(_slogdet_sign),
+    forward=_slogdet_sign,
+    emit=_over_leading_axes(_slogdet_sign, lambda m: slogdet_elements(m)[0]),
     jax=lambda jnp, a: jnp.linalg.slogdet(a)[0],
     bprop=(None,),                                  # piecewise constant: no gradient path
     sympy=lambda sp, a: _batched_sympy(sp, a, lambda m: sp.sign(m.det())),
@@ -227,7 +247,8 @@ slogdet_sign_op = define_op(
 
 logabsdet_op = define_op(
     "logabsdet", infer=_square_infer("slogdet", batch_only=True), public=False,
-    forward=_logabsdet, emit=_over_leading_axes(_logabsdet),
+    forward=_logabsdet,
+    emit=_over_leading_axes(_logabsdet, lambda m: slogdet_elements(m)[1]),
     jax=lambda jnp, a: jnp.linalg.slogdet(a)[1],
     bprop=(lambda g, out, a: _times_transposed_inverse(g, a),),             # inv(A)^T
     sympy=lambda sp, a: _batched_sympy(sp, a, lambda m: sp.log(sp.Abs(m.det()))),
@@ -276,6 +297,19 @@ def _solve_batch(batch, a, b):
     return out[..., 0] if vector else out
 
 
+def _solve_elements(a, b):
+    """solve on object arrays of nodes (see ``elements.solve_square``), batched as numpy's."""
+    vector = b.ndim == 1
+    b = b[:, None] if vector else b
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = np.broadcast_to(a, batch + a.shape[-2:])
+    b = np.broadcast_to(b, batch + b.shape[-2:])
+    out = np.empty(batch + b.shape[-2:], dtype=object)
+    for idx in np.ndindex(batch):
+        out[idx] = solve_square(a[idx], b[idx])
+    return out[..., 0] if vector else out
+
+
 def _solve_columns(a: Node, g: Node, vector: bool) -> Node:
     """solve(a, g), with g a batch of vectors when ``vector`` (the layout of a vector b)."""
     if vector and g.ndim > 1:
@@ -297,7 +331,8 @@ def _solve_grad_a(g, out, a, b):
 solve_op = define_op(
     "solve", infer=_solve_infer, public=False,
     forward=_solve_forward,
-    bprop=(_solve_grad_a, _solve_grad_b), sympy=_solve_sympy, emit={"batch": _solve_batch},
+    bprop=(_solve_grad_a, _solve_grad_b), sympy=_solve_sympy,
+    emit={"batch": _solve_batch, "scalarize": _solve_elements},
     jax=lambda jnp, a, b: jnp.linalg.solve(a, b),
     doc="x with a @ x = b (b a vector or a batch of matrices)")
 
@@ -314,7 +349,7 @@ def _cholesky_rule(g, L, a):
 
 cholesky_op = define_op(
     "cholesky", infer=_square_infer("cholesky"), public=False,
-    forward=_cholesky_forward, emit=_over_leading_axes(_cholesky_forward),
+    forward=_cholesky_forward, emit=_over_leading_axes(_cholesky_forward, cholesky_lower),
     jax=lambda jnp, a: jnp.linalg.cholesky((a + jnp.swapaxes(a, -1, -2)) / 2),
     bprop=(_cholesky_rule,),
     sympy=lambda sp, a: _batched_sympy(sp, _symmetric_part(a),

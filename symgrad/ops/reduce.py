@@ -9,23 +9,9 @@ from ..ir import Node
 from ..ir.types import float_of, size_of
 from ._define import apply, batch_axes, const, define_op, lift
 from .arith import div, mul
-from .elementwise import less, where
+from .elements import _reduced_shape, fold, object_array
+from .elementwise import less, maximum, where
 from .shape import broadcast_to, keepdims_flag, kept_shape, normalize_axes, reshape
-
-
-def object_array(value) -> np.ndarray:
-    """``value`` (a sympy scalar or an object array) as a numpy object array."""
-    if isinstance(value, np.ndarray):
-        return value
-    array = np.empty((), dtype=object)
-    array[()] = value
-    return array
-
-
-def _reduced_shape(shape, axes, keepdims):
-    if keepdims:
-        return kept_shape(shape, axes)
-    return tuple(d for i, d in enumerate(shape) if i not in axes)
 
 
 def _spread(g: Node, x: Node, axes: tuple) -> Node:
@@ -104,7 +90,8 @@ max_op = define_op(
     bprop=(_max_rule,), sympy=_max_sympy,
     simplify=lambda x, *, axis, keepdims: x if not axis else None,
     emit={"batch": lambda batch, x, *, axis, keepdims: np.max(x, batch_axes(axis, batch),
-                                                               keepdims=keepdims)},
+                                                               keepdims=keepdims),
+          "scalarize": lambda x, *, axis, keepdims: fold(maximum, x, axis, keepdims)},
     doc="max of x over axes; the gradient is split evenly among tied maxima")
 
 

@@ -77,10 +77,11 @@ def _gauss(x: Node) -> Node:
 
 
 erf = _unary("erf", lambda x: _special("erf")(x), lambda g, out, x: mul(g, _gauss(x)),
-             lambda sp, x: sp.erf(x), doc="error function",
+             lambda sp, x: sp.erf(x), doc="error function", scalar="erf({0})",
              jax=lambda jnp, x: _jax_special("erf")(x))
 erfc = _unary("erfc", lambda x: _special("erfc")(x), lambda g, out, x: neg(mul(g, _gauss(x))),
               lambda sp, x: sp.erfc(x), doc="1 - erf(x), exact in the right tail",
+              scalar="erfc({0})",
               jax=lambda jnp, x: _jax_special("erfc")(x))
 
 
@@ -150,6 +151,7 @@ round_op = define_op(
     "round", infer=_round_infer, elementwise=True, public=False,
     forward=lambda x, *, decimals=0: np.round(x, decimals), bprop=(None,), sympy=_round_sympy,
     jax=lambda jnp, x, *, decimals=0: jnp.round(x, decimals),
+    emit={"scalar": "round({0}, {decimals})"},
     doc="x rounded to `decimals` digits, halves to even (numpy); derivative 0 (no path)")
 
 

@@ -18,7 +18,8 @@ from ..ir import Node
 from ..ir.types import size_of
 from ._define import apply, batch_axes, const, define_op, lift, public
 from .arith import div, mul, neg, sub
-from .elementwise import abs_, cast, pow_, sqrt
+from .elements import first_winner, fold
+from .elementwise import abs_, cast, greater, less, minimum, pow_, sqrt
 from .logic import not_equal
 from .reduce import _max_rule, _reduced_shape, max_, mean, object_array, sum_
 from .shape import (axis_index, broadcast_to, concatenate, kept_shape, normalize_axes, reshape,
@@ -66,7 +67,8 @@ min_op = define_op(
     jax=lambda jnp, x, *, axis, keepdims: jnp.min(x, axis=axis, keepdims=keepdims),
     simplify=lambda x, *, axis, keepdims: x if not axis else None,
     emit={"batch": lambda batch, x, *, axis, keepdims: np.min(x, batch_axes(axis, batch),
-                                                               keepdims=keepdims)},
+                                                               keepdims=keepdims),
+          "scalarize": lambda x, *, axis, keepdims: fold(minimum, x, axis, keepdims)},
     doc="min of x over axes; the gradient is split evenly among tied minima")
 
 
@@ -300,12 +302,13 @@ def _arg_batch(forward):
     return batched
 
 
-def _define_arg(name, forward, wins):
+def _define_arg(name, forward, wins, node_wins):
     op = define_op(
         name, infer=_arg_infer(name), public=False, bprop=(None,),
         forward=lambda x, *, axis, keepdims: forward(x, axis=axis, keepdims=keepdims),
         sympy=_last_axis_sympy(lambda sp, v: _first_index(sp, v, wins)),
-        emit={"batch": _arg_batch(forward)},
+        emit={"batch": _arg_batch(forward), "scalarize": lambda x, *, axis, keepdims:
+              first_winner(node_wins, x, axis, keepdims)},
         jax=lambda jnp, x, *, axis, keepdims: getattr(jnp, name)(x, axis=axis, keepdims=keepdims),
         doc=f"index of the first {name[3:]} along an axis (int64, not differentiable)")
 
@@ -323,7 +326,7 @@ def _define_arg(name, forward, wins):
     return op, public(builder)
 
 
-argmax_op, argmax = _define_arg("argmax", np.argmax, lambda a, b: a > b)
-argmin_op, argmin = _define_arg("argmin", np.argmin, lambda a, b: a < b)
+argmax_op, argmax = _define_arg("argmax", np.argmax, lambda a, b: a > b, greater)
+argmin_op, argmin = _define_arg("argmin", np.argmin, lambda a, b: a < b, less)
 
 OPS = (min_op, cumsum_op, argmax_op, argmin_op)

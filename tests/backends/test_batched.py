@@ -8,6 +8,7 @@ import pytest
 
 import symgrad as sg
 from symgrad.evaluate import BatchedProgram
+from symgrad.evaluate import batched as batched_module
 
 from .cases import elementwise_graph, elementwise_ops, tensor_graphs
 from .helpers import assert_same
@@ -100,3 +101,61 @@ def test_a_third_derivative_over_a_grid_matches_the_scalar_program():
         got = sg.compile(d3, backend=backend, batched=True)(x=grid)[0]
         assert got.shape == (101,)
         assert_same(got, _loop(d3, {"x": grid}, (101,))[0])
+
+
+# -- large batches run in cache-sized chunks of points ----------------------------------------------
+@pytest.mark.parametrize("index", range(len(tensor_graphs())))
+def test_chunked_batches_equal_one_whole_batch_pass(index, monkeypatch):
+    G, values = tensor_graphs()[index]
+    batch = (5, 3)
+    batched = _batched_values(G, values, batch, np.random.default_rng(index))
+    whole = sg.compile(G, batched=True, optimize=False)(batched)
+    monkeypatch.setattr(batched_module, "CHUNK_BYTES", 1)     # chunks of one point
+    program = sg.compile(G, batched=True, optimize=False)
+    assert program.chunk == 1
+    got = program(batched)
+    for g, w, node in zip(got, whole, G.outputs):
+        assert g.shape == batch + node.shape and g.dtype == w.dtype
+        assert g.flags.writeable and g.flags.owndata
+        assert_same(g, w)
+
+
+def test_chunks_split_a_batch_evenly_and_keep_float32_constants_and_inputs_exact(monkeypatch):
+    x = sg.var("x", dtype="float32")
+    v = sg.var("v", shape=(2,), dtype="float32")
+    outputs = [sg.exp(x) * v + 0.1, x, sg.const(np.float32(2.5)) * sg.const(np.float32(2.0)),
+               sg.sin(x) * sg.cos(x)]
+    G = sg.Graph(outputs, inputs=[x, v])
+    rng = np.random.default_rng(0)
+    values = {"x": rng.uniform(-1, 1, (7, 5)).astype(np.float32),
+              "v": rng.uniform(-1, 1, (7, 5, 2)).astype(np.float32)}
+    whole = sg.evaluate(G, values, batched=True)
+    monkeypatch.setattr(batched_module, "CHUNK_BYTES", 24)    # the widest value: 2 x 4 bytes
+    program = BatchedProgram(G)
+    assert program.chunk == 3
+    calls = []
+    run = program._run
+    program._run = lambda arrays, batch: calls.append(batch) or run(arrays, batch)
+    got = program.run(values)
+    assert calls == [(3,)] * 11 + [(2,)]                  # 35 points: 12 chunks of 3 or 2
+    for g, w in zip(got, whole):
+        assert_same(g, w)
+        assert g.dtype == np.float32 and g.flags.owndata and g.flags.writeable
+    assert got[2].shape == (7, 5) and (got[2] == 5.0).all()
+    assert not np.shares_memory(got[1], values["x"])
+
+
+def test_a_batch_in_another_memory_order_runs_in_one_pass(monkeypatch):
+    v = sg.var("v", shape=(9,))
+    G = sg.Graph(sg.sum(sg.exp(v) * v))
+    monkeypatch.setattr(batched_module, "CHUNK_BYTES", 72)   # one point per chunk
+    program = BatchedProgram(G)
+    values = np.asfortranarray(np.random.default_rng(4).normal(size=(6, 9)))
+    calls = []
+    run = program._run
+    program._run = lambda arrays, batch: calls.append(batch) or run(arrays, batch)
+    got = program.run({"v": values})[0]
+    assert calls == [(6,)]
+    assert_same(got, np.sum(np.exp(values) * values, axis=1))
+    program.run({"v": np.ascontiguousarray(values)})
+    assert len(calls) == 7
