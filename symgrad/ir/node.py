@@ -170,14 +170,19 @@ class _Unfrozen:
     __slots__ = Node.__slots__
 
 
-def intern(op: OpDef, inputs: tuple, params: tuple = ()) -> Node:
+def intern(op: OpDef, inputs: tuple, params: tuple = (), like: Node | None = None) -> Node:
     """The node ``op(*inputs, **dict(params))``: the existing one if built before, else a new one
-    whose shape and dtype come from ``op.infer`` (which raises ShapeError on a mismatch)."""
+    whose shape and dtype come from ``op.infer`` (which raises ShapeError on a mismatch), or are
+    those of ``like``, a node the caller knows has the same type (a rewrite rebuilding a node
+    from inputs of unchanged types)."""
     key = (op, params, inputs)
     node = _TABLE.get(key)           # no lock needed: see _collect
     if node is not None:
         return node
-    shape, dtype = op.infer(*inputs, **dict(params)) if params else op.infer(*inputs)
+    if like is not None:
+        shape, dtype = like.shape, like.dtype
+    else:
+        shape, dtype = op.infer(*inputs, **dict(params)) if params else op.infer(*inputs)
     new = object.__new__(_Unfrozen)  # filled through the mutable twin, then frozen
     new.op, new.inputs, new.params, new.shape, new.dtype = op, inputs, params, shape, dtype
     new.__class__ = Node
@@ -186,6 +191,11 @@ def intern(op: OpDef, inputs: tuple, params: tuple = ()) -> Node:
         if len(_TABLE) > _COLLECT_AT[0]:
             _collect()
     return node
+
+
+def interned(op: OpDef, inputs: tuple, params: tuple = ()) -> Node | None:
+    """The node ``op(*inputs, **dict(params))`` if it has been built, else None (builds nothing)."""
+    return _TABLE.get((op, params, inputs))
 
 
 def _collect() -> None:

@@ -22,6 +22,8 @@ def _neutral_zero(zero, x, negative: bool) -> bool:
 
 
 def _add_identity(a, b):
+    if a.op is not CONST and b.op is not CONST:
+        return None
     if _neutral_zero(b, a, negative=True):
         return a
     if _neutral_zero(a, b, negative=True):
@@ -30,6 +32,8 @@ def _add_identity(a, b):
 
 
 def _sub_identity(a, b):
+    if a.op is not CONST and b.op is not CONST:
+        return None
     if _neutral_zero(b, a, negative=False):
         return a
     if _neutral_zero(a, b, negative=True):                  # -0.0 - b = -b, also for b = ±0

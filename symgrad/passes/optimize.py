@@ -9,7 +9,7 @@ from .rewrite import rewrite
 
 
 @paused_gc()
-def optimize(graph: Graph, *, stabilize: bool = True) -> Graph:
+def optimize(graph: Graph, *, stabilize: bool = True, canonical: bool = False) -> Graph:
     """A new graph with the same inputs (in order, unused ones kept) and outputs computing the
     same values, after common-subexpression merging (commuted operands too: a*b and b*a),
     bounded constant folding, exact identities, reshape/transpose chain folding and
@@ -18,14 +18,24 @@ def optimize(graph: Graph, *, stabilize: bool = True) -> Graph:
     log(sigmoid(x)) -> -softplus(-x), log(softmax(x)) -> log_softmax(x), exp(x)-1 -> expm1(x)
     and x**0.5 -> sqrt(x).
 
+    ``canonical=True`` also puts the operands of commutative ops (where swapping them keeps
+    every bit) in a canonical order, so that graphs differing only in that order give the same
+    nodes and listing. It is off by default because of its cost: one swap rebuilds every node
+    that depends on it, so a deep graph built in another order is rebuilt almost entirely
+    (measured in benchmarks/README.md); without it commuted twins still merge.
+
     >>> import symgrad as sg
     >>> x, y = sg.var("x"), sg.var("y")
     >>> G = sg.Graph([sg.sin(x * y) + sg.sin(y * x), x ** 2])
     >>> len(G), len(sg.optimize(G))
     (9, 6)
+    >>> one = sg.optimize(sg.Graph(x * y + sg.sin(x)), canonical=True)
+    >>> one.output is sg.optimize(sg.Graph(sg.sin(x) + y * x), canonical=True).output
+    True
     """
     if not isinstance(graph, Graph):
         raise SymgradError(f"optimize expects a Graph, got {type(graph).__name__}; wrap nodes "
                            f"with sg.Graph(...)")
-    outputs = rewrite(graph.nodes, graph.outputs, rules.rules_for(stabilize), rules.COMMUTATIVE)
+    outputs = rewrite(graph.nodes, graph.outputs, rules.rules_for(stabilize), rules.COMMUTATIVE,
+                      canonical=canonical)
     return Graph(outputs, inputs=graph.inputs)

@@ -23,12 +23,22 @@ from ..ops.shape import broadcast_to, broadcast_to_op, reshape, reshape_op
 FOLD_WORK = 1 << 24  # a folded op may touch at most this many (output, input) element pairs
 
 
+def needs(*ops: OpDef):
+    """Mark a rule as able to fire only on a node with an input made by one of ``ops``: the
+    driver then skips it on the other nodes without calling it."""
+    def mark(rule):
+        rule.needs = frozenset(ops)
+        return rule
+    return mark
+
+
 def _scalar_const(node: Node, number: float) -> bool:
     """A one-element constant equal to ``number``: numpy broadcasts it with stride 0."""
     return node.op is CONST and node.size == 1 and is_value(node, number)
 
 
 # -- exact identities -------------------------------------------------------------------------
+@needs(neg)
 def add_of_neg(node):
     """x + (-y) = x - y and (-x) + y = y - x: IEEE subtraction is addition of the negation."""
     a, b = node.inputs
@@ -39,36 +49,42 @@ def add_of_neg(node):
     return None
 
 
+@needs(neg)
 def sub_of_neg(node):
     """x - (-y) = x + y, for the same reason."""
     a, b = node.inputs
     return add(a, b.inputs[0]) if b.op is neg else None
 
 
+@needs(neg)
 def mul_of_negs(node):
     """(-x) * (-y) = x * y: the signs cancel exactly, the magnitude is the same product."""
     a, b = node.inputs
     return mul(a.inputs[0], b.inputs[0]) if a.op is neg and b.op is neg else None
 
 
+@needs(CONST)
 def square(node):
     """x ** 2 = x * x for a one-element exponent: numpy's power loop squares in that case."""
     x, e = node.inputs
     return mul(x, x) if _scalar_const(e, 2) else None
 
 
+@needs(reshape_op)
 def reshape_chain(node):
     """reshape(reshape(x, s), t) = reshape(x, t): both keep C order."""
     (x,) = node.inputs
     return reshape(x.inputs[0], node.shape) if x.op is reshape_op else None
 
 
+@needs(broadcast_to_op)
 def broadcast_chain(node):
     """broadcast_to(broadcast_to(x, s), t) = broadcast_to(x, t)."""
     (x,) = node.inputs
     return broadcast_to(x.inputs[0], node.shape) if x.op is broadcast_to_op else None
 
 
+@needs(CONST)
 def fold(node):
     """A node of constants becomes a constant, unless its result or its work is large."""
     inputs = node.inputs
@@ -98,6 +114,7 @@ def build_identity(op: OpDef):
 
 
 # -- stabilizations (not bit for bit) ---------------------------------------------------------
+@needs(add)
 def log_of_one_plus(node):
     """log(1 + x) -> log1p(x): exact for tiny x, where 1 + x rounds x away."""
     (s,) = node.inputs
@@ -110,26 +127,33 @@ def log_of_one_plus(node):
     return None
 
 
+@needs(sigmoid)
 def log_of_sigmoid(node):
     """log(sigmoid(x)) -> -softplus(-x): finite for very negative x, where sigmoid underflows."""
     (s,) = node.inputs
     return neg(softplus(neg(s.inputs[0]))) if s.op is sigmoid else None
 
 
+@needs(softmax_op)
 def log_of_softmax(node):
     """log(softmax(x)) -> log_softmax(x): finite where a softmax entry underflows to 0."""
     (s,) = node.inputs
     return log_softmax(s.inputs[0], s.kwargs["axis"]) if s.op is softmax_op else None
 
 
+@needs(exp)
 def exp_minus_one(node):
-    """exp(x) - 1 -> expm1(x), also written exp(x) + (-1): exact for tiny x (no cancellation)."""
+    """exp(x) - 1 -> expm1(x), also written exp(x) + (-1) or (-1) + exp(x): exact for tiny x
+    (no cancellation)."""
     a, b = node.inputs
+    if node.op is add and b.op is exp:
+        a, b = b, a
     if a.op is not exp:
         return None
     return expm1(a.inputs[0]) if is_value(b, 1 if node.op is sub else -1) else None
 
 
+@needs(CONST)
 def square_root(node):
     """x ** 0.5 -> sqrt(x): equal except at x = -0 and -inf, where C's pow gives +0 and +inf
     and sqrt gives -0 and NaN (numpy's power already calls sqrt for a one-element 0.5)."""
@@ -138,10 +162,6 @@ def square_root(node):
 
 
 # -- commutative ops: when is op(a, b) the same value as op(b, a)? ----------------------------
-def _always(a, b) -> bool:
-    return True
-
-
 def _no_tie(a, b) -> bool:
     """maximum/minimum return one operand on a tie (+0 vs -0) or on two NaNs, so the order
     matters unless no tie can happen: integer operands, or a constant with no zero and no NaN."""
@@ -155,7 +175,7 @@ def _no_tie(a, b) -> bool:
     return False
 
 
-COMMUTATIVE = {"add": _always, "mul": _always, "maximum": _no_tie, "minimum": _no_tie}
+COMMUTATIVE = {"add": True, "mul": True, "maximum": _no_tie, "minimum": _no_tie}
 
 
 EXACT = {

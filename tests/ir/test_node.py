@@ -25,6 +25,18 @@ def test_same_expression_built_twice_is_one_node():
     assert sg.const(0.0) is not sg.const(-0.0)
 
 
+def test_interned_finds_without_building_and_like_gives_the_type():
+    from symgrad.ir import intern, interned
+    from symgrad.ops.arith import mul
+    z = sg.var("z_only_here")
+    assert interned(mul, (z, x)) is None                  # looking builds nothing
+    product = z * x
+    assert interned(mul, (z, x)) is product and interned(mul, (x, z)) is None
+    w = sg.var("w_only_here")
+    typed = intern(mul, (w, x), (), product)      # shape and dtype taken from ``like``
+    assert (typed.shape, typed.dtype) == (product.shape, product.dtype) and typed is w * x
+
+
 def test_var_by_name_is_one_node_and_other_types_are_other_nodes():
     assert sg.var("x") is x
     assert sg.var("x", shape=(2,)) is not x
