@@ -46,10 +46,10 @@ def _nested(f, variables, order):
 
 
 # -- the workloads: (symgrad graph + inputs, CasADi function + argument) ------------------------
-def w2(n):
+def w2(n, sparse=False):
     x0 = wl.w2_x0(n)
     xs = [sg.var(f"x{i}") for i in range(n)]
-    H = sg.hessian(sg.Graph(wl.rosen_scalar(xs)), xs)
+    H = sg.hessian(sg.Graph(wl.rosen_scalar(xs)), xs, sparse=sparse)
     values = {f"x{i}": float(v) for i, v in enumerate(x0)}
 
     def casadi(ca):
@@ -57,6 +57,12 @@ def w2(n):
         f = wl.rosen_scalar([x[i] for i in range(n)])
         return ca.Function("F", [x], [ca.hessian(f, x)[0]]), [x0]
     return H, values, casadi
+
+
+def w2_sparse(n):
+    """W2 with ``sparse=True``: the 3n-2 nonzeros by star colouring, returned as a csr_array
+    (CasADi's SX Hessian is sparse too)."""
+    return w2(n, sparse=True)
 
 
 def w3(depth):
@@ -110,28 +116,36 @@ def w5(case):
 
 CASES = {"quick": [("W2 n=10", w2, 10), ("W3 depth 1000", w3, 1000), ("W4 1e3 ops", w4, 1000),
                    ("W5 1var", w5, "1var"), ("W5 2var", w5, "2var")],
-         "full": [("W2 n=10", w2, 10), ("W2 n=100", w2, 100), ("W3 depth 1000", w3, 1000),
+         "full": [("W2 n=10", w2, 10), ("W2 n=100", w2, 100), ("W2 n=100 sparse", w2_sparse, 100),
+                  ("W3 depth 1000", w3, 1000),
                   ("W3 depth 1e4", w3, 10_000), ("W4 1e4 ops", w4, 10_000),
                   ("W4 1e5 ops", w4, 100_000), ("W5 1var", w5, "1var"),
                   ("W5 2var", w5, "2var")]}
 
 
-def measure(label, builder, size, repeats=7, backends=BACKENDS) -> dict:
-    """One case: build (CPU), then per backend compile and steady evaluation, and CasADi."""
+def _dense(value) -> np.ndarray:
+    return value.toarray() if hasattr(value, "toarray") else np.asarray(value, float)
+
+
+def measure(label, builder, size, repeats=7, backends=BACKENDS, optimize=True) -> dict:
+    """One case: build (CPU), then per backend compile and steady evaluation, and CasADi. The
+    numpy interpreter runs the graph as built (the reference); the other backends compile it
+    with ``optimize`` (``sg.compile``'s default: True, its time included in "compile")."""
     collect()
     (graph, values, casadi), t_build = _cpu(builder, size)
     row = {"case": label, "nodes": len(graph), "build": t_build, "backends": {}}
     reference = None
     for backend in backends:
         try:
-            fn, t_compile = _cpu(sg.compile, graph, backend=backend, optimize=False)
+            fn, t_compile = _cpu(sg.compile, graph, backend=backend,
+                                 optimize=optimize and backend != "numpy")
         except sg.BackendError as exc:
             row["backends"][backend] = {"error": str(exc).split(";")[0]}
             continue
         outputs = fn(values)
         if reference is None:
             reference = outputs
-        err = max(float(np.max(np.abs(np.asarray(a, float) - np.asarray(b, float)),
+        err = max(float(np.max(np.abs(_dense(a) - _dense(b)),
                             initial=0.0)) for a, b in zip(outputs, reference))
         row["backends"][backend] = {"compile": t_compile,
                                     "eval": bench(lambda: fn(values), repeats)["cpu"],
@@ -177,10 +191,13 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS),
                         help="backends to measure (numpy first: the ratios' reference)")
+    parser.add_argument("--no-optimize", action="store_true",
+                        help="compile the python and C backends without sg.optimize")
     args = parser.parse_args(argv)
     rows = []
     for label, builder, size in CASES["quick" if args.quick else "full"]:
-        rows.append(measure(label, builder, size, args.repeats, args.backends))
+        rows.append(measure(label, builder, size, args.repeats, args.backends,
+                            not args.no_optimize))
         print(f"measured {label}", flush=True)
     print("\n### Evaluation per backend (CPU time per call; ratios in one run)\n")
     print(report(rows))

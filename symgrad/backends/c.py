@@ -352,7 +352,9 @@ class CProgram(Runnable):
         self._int_inputs = [v.dtype == "int64" for v in schedule.graph.inputs]
         self._n_in, self._n_out = sum(self._sizes), len(scalar.output_slots)
         self._n_work = generated.n_work
-        self._scalar = schedule.scalar and not any(self._int_inputs)
+        self._scalar_in = (all(v.shape == () for v in schedule.graph.inputs)
+                           and not any(self._int_inputs))       # inputs copied as one list
+        self._scalar = schedule.scalar and self._scalar_in
         self._dtypes = [np.dtype(dtype) for _shape, dtype in self._shapes]
         self._int_outputs = [d == np.int64 for d in self._dtypes]
         self._floats_out = self._scalar and not any(self._int_outputs)   # read as a list
@@ -377,7 +379,7 @@ class CProgram(Runnable):
 
     def _run(self, arrays: list) -> list:
         with self._lock:
-            if self._scalar:
+            if self._scalar_in:
                 self._in[:self._n_in] = arrays
             elif self._n_in:
                 self._load(self._in[None], [np.reshape(a, (1, -1)) for a in arrays])

@@ -386,6 +386,8 @@ def _type(node: Node) -> str:
 
 
 def by_name(inputs) -> dict:
+    if type(inputs) is dict and all(type(key) is str for key in inputs):
+        return inputs                 # the common case: names already (keys are unique)
     try:
         items = list(inputs.items())
     except AttributeError:
