@@ -408,9 +408,11 @@ class _Source:
 
 
 def _array(value: np.ndarray) -> str:
-    """Source rebuilding ``value`` (read-only, C order) from its bytes."""
-    return (f"np.frombuffer(bytes.fromhex({value.tobytes().hex()!r}), "
-            f"dtype={value.dtype.name!r}).reshape({_literal(value.shape)})")
+    """Source rebuilding ``value`` (read-only) from its bytes, in its memory order (Fortran
+    order kept: a ufunc's result follows it, and a sum downstream adds in memory order)."""
+    order = "F" if value.flags.f_contiguous and not value.flags.c_contiguous else "C"
+    return (f"np.frombuffer(bytes.fromhex({value.tobytes(order).hex()!r}), "
+            f"dtype={value.dtype.name!r}).reshape({_literal(value.shape)}, order={order!r})")
 
 
 def to_python(graph: Graph) -> str:

@@ -117,3 +117,15 @@ def test_a_reused_buffer_keeps_the_memory_order_numpy_would_give():
     xv = rng.normal(size=(16, 16))
     assert not np.array_equal(np.sum(np.exp(xv.T)), np.sum(np.ascontiguousarray(np.exp(xv.T))))
     assert_same(fn(X=xv)[1], np.sum(np.exp(xv.T)))
+
+
+def test_a_constant_keeps_its_memory_order():
+    x = sg.var("x")
+    rng = np.random.default_rng(4)
+    c = sg.const(np.asfortranarray(rng.normal(size=(16, 16))))
+    assert c.value.flags.f_contiguous and not c.value.flags.c_contiguous
+    G = sg.Graph([sg.sum(c * x)])           # numpy: an F-ordered product, summed in that order
+    fn, interpreter = _both(G)
+    expected = interpreter(x=1.3)[0]
+    assert not np.array_equal(expected, np.sum(np.ascontiguousarray(c.value * 1.3)))
+    assert_same(fn(x=1.3)[0], expected)
