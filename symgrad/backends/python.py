@@ -6,7 +6,10 @@ numpy ufunc itself on a Python float for the functions whose numpy loop differs 
 ulp (exp, log, tan, tanh, log1p, expm1, power, ...), so every value equals the numpy
 interpreter's. Where Python raises and numpy does not (``x / 0``, ``math.sqrt(-1)``), the call is
 redone by the numpy interpreter. Every other node (tensors, int64, ops without a scalar form)
-calls the op's numpy forward as the interpreter does, writing into dead buffers in place.
+calls the op's numpy forward with the interpreter's own plan (``symgrad.evaluate.program``): an
+elementwise step writes into the dead buffer ``plan_buffers`` chose, through the interpreter's
+run-time guard ``_writing_into``; constants and the steps ``constant_template`` computes once
+are module-level values, computed when the generated module runs.
 A scalar used once is fused into its consumer's expression (see ``_Source``); graphs of more
 than ``PART`` operations are split into several functions; the compiled code of a large source
 is cached on disk (see ``compiled``).
