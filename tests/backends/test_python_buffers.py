@@ -10,7 +10,7 @@ import re
 import numpy as np
 
 import symgrad as sg
-from symgrad.evaluate import Program
+from symgrad.evaluate import Program, program
 from symgrad.ir import REGISTRY, intern
 
 from .helpers import assert_same
@@ -24,10 +24,10 @@ def _both(G):
 
 
 def _written_into(fn, node) -> int | None:
-    """The slot whose buffer the python step computing ``node`` writes into (None: new)."""
+    """The slot whose buffer the python step computing ``node`` (not an output) writes into
+    (None: a new array)."""
     k = fn.schedule.slot[node]
-    line = re.search(rf"^    (?:v{k}|R\[\d+\]) = .*$", fn.source[fn.source.index("def _part"):],
-                     re.M)
+    line = re.search(rf"^    v{k} = (?!R\[).*$", fn.source[fn.source.index("def _part"):], re.M)
     if line is None:
         raise AssertionError(f"{node!r} has no step")
     call = re.match(r".* = _into_\w+\((.*)\)$", line.group(0))
@@ -129,3 +129,20 @@ def test_a_constant_keeps_its_memory_order():
     expected = interpreter(x=1.3)[0]
     assert not np.array_equal(expected, np.sum(np.ascontiguousarray(c.value * 1.3)))
     assert_same(fn(x=1.3)[0], expected)
+
+
+def test_a_buffer_of_another_shape_than_declared_is_never_broadcast_into():
+    lying = sg.define_op("lying_rows_python", infer=lambda a: (a.shape, a.dtype),  # (4,) ...
+                         forward=lambda a: np.stack([a, a]) * 1.0,          # ... is (2, 4)
+                         bprop=(None,))
+    dead = sg.exp(lying(v)) * 2.0
+    product = dead @ sg.var("M", shape=(4, 4))          # dead's buffer is free after this
+    wave = sg.sin(v)                                    # declared (4,): must stay (4,)
+    fn = sg.compile(sg.Graph([product, wave * w]), backend="python", optimize=False)
+    assert _written_into(fn, wave) == fn.schedule.slot[dead]
+    program.CHECK = False
+    try:
+        got = fn(v=VALUES["v"], w=VALUES["w"], M=np.eye(4))
+    finally:
+        program.CHECK = True
+    assert_same(got[1], np.sin(VALUES["v"]) * VALUES["w"])
