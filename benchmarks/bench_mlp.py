@@ -3,9 +3,10 @@
 X 128x784, W1 784x256, W2 256x256, W3 256x10 (no biases), relu, softmax cross-entropy plus
 lambda * (|W1|^2 + |W2|^2) with lambda = 1e-4; seeded data (default_rng(1), He init). Both
 sides compute the loss and the three weight gradients; the table gives per-call medians and
-their ratio, measured in the same run, with BLAS and OpenMP pinned to one thread.
+their ratio per backend (numpy interpreter, generated Python), measured in the same run, with
+BLAS and OpenMP pinned to one thread.
 
-Run: ``python benchmarks/bench_mlp.py [--repeats 300] [--backend python]``
+Run: ``python benchmarks/bench_mlp.py [--repeats 300] [--backend numpy python]``
 """
 
 from __future__ import annotations
@@ -80,53 +81,66 @@ def numpy_gradient(X, y, W1, W2, W3):
     return [J, dW1, dW2, dW3]
 
 
-def paired_times(ours, theirs, repeats: int) -> dict:
-    """Per-call wall and CPU (process) seconds of two functions called alternately, after a
-    warm-up: medians of each, and the median of the per-pair CPU ratios (a drift in machine
-    speed, frequent on a shared host, hits both calls of a pair alike)."""
+def alternated_times(sides: dict, reference, repeats: int) -> dict:
+    """Per-call wall and CPU (process) seconds of each function of ``sides`` and of
+    ``reference``, all called in turn, after a warm-up: per side, the medians and the median of
+    its per-round ratios to the reference's call of the same round (a drift in machine speed,
+    frequent on a shared host, hits every call of a round alike)."""
+    fns = [*sides.values(), reference]
     for _ in range(5):
-        ours(), theirs()
-    wall, cpu = ([], []), ([], [])
+        for fn in fns:
+            fn()
+    wall, cpu = [[] for _ in fns], [[] for _ in fns]
     for _ in range(repeats):
-        for side, fn in enumerate((ours, theirs)):
+        for side, fn in enumerate(fns):
             start, start_cpu = time.perf_counter(), time.process_time()
             fn()
             cpu[side].append(time.process_time() - start_cpu)
             wall[side].append(time.perf_counter() - start)
-    ratio = np.median(np.array(cpu[0]) / np.maximum(np.array(cpu[1]), 1e-9))
-    wall_ratio = np.median(np.array(wall[0]) / np.array(wall[1]))
-    return {"wall": [float(np.median(w)) for w in wall], "cpu": [float(np.median(c)) for c in cpu],
-            "ratio": {"cpu": float(ratio), "wall": float(wall_ratio)}}
+    wall, cpu = np.array(wall), np.array(cpu)
+    return {name: {"wall": (float(np.median(wall[i])), float(np.median(wall[-1]))),
+                   "cpu": (float(np.median(cpu[i])), float(np.median(cpu[-1]))),
+                   "ratio": {"cpu": float(np.median(cpu[i] / np.maximum(cpu[-1], 1e-9))),
+                             "wall": float(np.median(wall[i] / wall[-1]))}}
+            for i, name in enumerate(sides)}
 
 
-def run(dtype: str, repeats: int, backend: str = "numpy") -> dict:
+def run(dtype: str, repeats: int, backends=("numpy", "python")) -> dict:
+    """{backend: times} of the compiled gradient per backend against the hand-written numpy,
+    all measured in one alternating loop, after checking every backend's outputs."""
     values = make_problem(dtype)
-    fn = sg.compile(symgrad_gradient(dtype), backend=backend)
-    ours, ref = fn(**values), numpy_gradient(**values)
+    graph, ref = symgrad_gradient(dtype), numpy_gradient(**values)
     tol = 1e-10 if dtype == "float64" else 2e-4
-    for a, b in zip(ours, ref):
-        assert a.dtype == np.dtype(dtype), f"symgrad returned {a.dtype}, expected {dtype}"
-        np.testing.assert_allclose(a, b, rtol=tol, atol=tol * 1e-2)
-    return paired_times(lambda: fn(**values), lambda: numpy_gradient(**values), repeats)
+    sides = {}
+    for backend in backends:
+        fn = sg.compile(graph, backend=backend)
+        for a, b in zip(fn(**values), ref):
+            assert a.dtype == np.dtype(dtype), f"symgrad returned {a.dtype}, expected {dtype}"
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol * 1e-2)
+        sides[backend] = (lambda fn: lambda: fn(**values))(fn)
+    return alternated_times(sides, lambda: numpy_gradient(**values), repeats)
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=300)
-    parser.add_argument("--backend", default="numpy", choices=("numpy", "python"))
+    parser.add_argument("--backend", nargs="+", default=["numpy", "python"],
+                        choices=("numpy", "python"), help="backends measured (default: both)")
     args = parser.parse_args(argv)
     print(f"MLP gradient, X {BATCH}x{SIZES[0]}, W {SIZES[0]}x{SIZES[1]}x{SIZES[2]}x{CLASSES}, "
           f"relu, cross-entropy + L2; BLAS threads = 1 (OPENBLAS/OMP/MKL_NUM_THREADS=1)")
-    print("calls alternate; per-call medians (wall = perf_counter, cpu = process_time, steadier "
-          "on a busy host); ratio = median of the per-pair ratios")
-    print(f"{'dtype':8} {'clock':5} {'symgrad ms':>11} {'numpy ms':>9} {'ratio':>6}  agree")
+    print("calls alternate (each backend, then the hand-written numpy); per-call medians (wall = "
+          "perf_counter, cpu = process_time, steadier on a busy host); ratio = median of the "
+          "per-round ratios to the hand-written numpy")
+    print(f"{'dtype':8} {'backend':8} {'clock':5} {'symgrad ms':>11} {'numpy ms':>9} "
+          f"{'ratio':>6}  agree")
     for dtype in ("float64", "float32"):
-        times = run(dtype, args.repeats, args.backend)
-        for clock in ("wall", "cpu"):
-            ours, theirs = times[clock]
-            print(f"{dtype:8} {clock:5} {ours * 1e3:11.3f} {theirs * 1e3:9.3f} "
-                  f"{times['ratio'][clock]:6.3f}  yes")
-    print(f"backend {args.backend!r}; goal: ratio <= 1.05 (outputs checked equal: rtol 1e-10 float64, 2e-4 float32)")
+        for backend, times in run(dtype, args.repeats, args.backend).items():
+            for clock in ("wall", "cpu"):
+                ours, theirs = times[clock]
+                print(f"{dtype:8} {backend:8} {clock:5} {ours * 1e3:11.3f} {theirs * 1e3:9.3f} "
+                      f"{times['ratio'][clock]:6.3f}  yes")
+    print("goal: ratio <= 1.05 (outputs checked equal: rtol 1e-10 float64, 2e-4 float32)")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@ numpy ufunc itself on a Python float for the functions whose numpy loop differs 
 ulp (exp, log, tan, tanh, log1p, expm1, power, ...), so every value equals the numpy
 interpreter's. Where Python raises and numpy does not (``x / 0``, ``math.sqrt(-1)``), the call is
 redone by the numpy interpreter. Every other node (tensors, int64, ops without a scalar form)
-calls the op's numpy forward as the interpreter does, writing into dead buffers in place.
+calls the op's numpy forward with the interpreter's own plan (``symgrad.evaluate.program``): an
+elementwise step writes into the dead buffer ``plan_buffers`` chose, through the interpreter's
+run-time guard ``_writing_into``; constants and the steps ``constant_template`` computes once
+are module-level values, computed when the generated module runs.
 A scalar used once is fused into its consumer's expression (see ``_Source``); graphs of more
 than ``PART`` operations are split into several functions; the compiled code of a large source
 is cached on disk (see ``compiled``).
@@ -31,7 +34,8 @@ import numpy as np
 from ..errors import BackendError
 from ..evaluate import Program, Schedule, fresh_outputs
 from ..evaluate import program
-from ..evaluate.program import Runnable, check_result, plan_in_place
+from ..evaluate.program import (Runnable, check_result, constant_template, moved_frees,
+                                plan_buffers, step_calls)
 from ..ir import Graph, Node
 from .c import cache_dir
 from .scalar import Spellings, float_literal
@@ -185,6 +189,7 @@ class _Source:
         self.spell = Spellings(_Functions(), _literal)
         self.forms: dict = {}                  # (op, params, dtype) -> _form, or None
         self.forwards: set = set()
+        self.into: dict = {}                   # guarded out= calls: name -> (ufunc, arity, C)
         nodes, slot = schedule.nodes, schedule.slot
         n = len(nodes)
         self.args = args = [tuple(map(slot.__getitem__, node.inputs)) for node in nodes]
@@ -192,7 +197,9 @@ class _Source:
         scalar = [node.shape == () and node.dtype in _NUMPY_NAME for node in nodes]
         self.ref = ref = [f"v{k}" for k in range(n)]   # how its own part reads a value
         self.fast = fast = [False] * n         # value held as a Python float / bool
-        part = [-1] * n                        # inputs and literals: -1
+        part = [-1] * n                        # inputs, literals and module values: -1
+        self.template, viewed, buffers = self._plan()
+        self.viewed = viewed
         count = 0
         for k, node in enumerate(nodes):
             name = node.op.name
@@ -202,6 +209,8 @@ class _Source:
                           float_literal(node.value, "float('nan')", "float('inf')"))
             elif name == "var":
                 fast[k] = scalar[k] and node.dtype == "float64"
+            elif self.template[k] is not None:
+                ref[k] = f"c{k}"               # computed once, when the module is executed
             else:
                 part[k] = count // PART
                 count += 1
@@ -231,12 +240,24 @@ class _Source:
         for k, index in crossing.items():
             if part[k] >= 0:
                 target[k] = f"v{k} = R[{index}]" if k in read_here else far[k]
-        in_place = {} if schedule.scalar else plan_in_place(nodes, schedule.last_use,
-                                                            schedule.keep)
+        # a buffer of another part would have to cross through R: such a step allocates instead
+        self.buffers = {k: j for k, j in buffers.items() if part[j] == part[k]}
         self.code: list = [None] * n           # statement lines, or None (fused: pending)
-        self._expressions(nodes, scalar, uses, in_place)
+        self._expressions(nodes, scalar, uses, self.buffers)
 
-    def _expressions(self, nodes, scalar, uses, in_place) -> None:
+    def _plan(self) -> tuple:
+        """(template, viewed, buffers): the numpy interpreter's values known at compile time,
+        steps reading a uniform constant and dead-buffer plan (``symgrad.evaluate.program``);
+        a graph of scalars only keeps its constants (its float operations fold nothing)."""
+        schedule = self.schedule
+        nodes = schedule.nodes
+        if schedule.scalar:
+            return [node.value if node.is_const else None for node in nodes], set(), {}
+        template, viewed = constant_template(nodes, *step_calls(schedule))
+        return template, viewed, plan_buffers(nodes, schedule.last_use, schedule.keep,
+                                              fixed=template)
+
+    def _expressions(self, nodes, scalar, uses, buffers) -> None:
         """Every operation's expression (fast scalars) or statements (the numpy path)."""
         args, part, fast, crossing = self.args, self.part, self.fast, self.crossing
         ref, far, target, code = self.ref, self.far, self.target, self.code
@@ -248,9 +269,6 @@ class _Source:
             if here < 0:
                 continue
             op = node.op
-            if op.name == "const":
-                code[k] = self._constant(k, node)
-                continue
             key = (op, node.params, node.dtype)
             form = forms.get(key, False)
             if form is False:
@@ -258,7 +276,7 @@ class _Source:
                 forms[key] = form = None if form is None else _form(form, node.dtype == "bool")
             inputs = args[k]
             if form is None or not all(map(is_scalar, inputs)):
-                code[k] = self._instruction(k, node, inputs, in_place.get(k))
+                code[k] = self._instruction(k, node, inputs, buffers.get(k))
                 continue
             fast[k] = True
             template, mine, least = form
@@ -284,24 +302,44 @@ class _Source:
                 code[k] = f"{target[k]} = {template.format(*texts)}"
         self.pending = pending                      # single-use values nobody could fuse
 
-    def _constant(self, k: int, node: Node) -> list:
-        value = node.value
-        return [f"{self.target[k]} = np.frombuffer(bytes.fromhex({value.tobytes().hex()!r}), "
-                f"dtype={node.dtype!r}).reshape({_literal(node.shape)})"]
+    def _module_values(self) -> list:
+        """Module-level statements computing the values known at compile time once: constants
+        (a uniform one as the interpreter's stride-0 view of one element) and the steps on
+        constants only, by the same numpy calls as the interpreter's (``constant_template``)."""
+        lines = []
+        for k, value in enumerate(self.template):
+            if value is None or self.part[k] >= 0 or self.fast[k]:
+                continue
+            node = self.schedule.nodes[k]
+            if node.is_const:
+                if value.strides.count(0) == value.ndim and value.size > 1:   # uniform view
+                    lines.append(f"c{k} = np.broadcast_to({_array(value.reshape(-1)[:1])}"
+                                 f".reshape(()), {_literal(node.shape)})")
+                else:
+                    lines.append(f"c{k} = {_array(value)}")
+            else:
+                lines.append(f"c{k} = _frozen({self._call(k, node, self.args[k])})")
+        return lines
 
-    def _instruction(self, k: int, node: Node, args: list, in_place) -> list:
-        target = self.target[k]
+    def _call(self, k: int, node: Node, args: tuple, buffer=None) -> str:
+        """The numpy call computing step ``k`` (into ``buffer``'s array where it may, through
+        the interpreter's own guard ``_writing_into``)."""
         names = [self._np(a, k) for a in args]
         forward = node.op.forward
         if isinstance(forward, np.ufunc) and not node.params:
-            call = f"np.{forward.__name__}({', '.join(names)}"
-            if in_place is None:
-                return [f"{target} = {call})"]
-            return ["try:", f"    {target} = {call}, out={names[in_place]}, casting='equiv')",
-                    "except TypeError:", f"    {target} = {call})"]
+            name = forward.__name__
+            ordered = k in self.viewed and self.part[k] >= 0
+            if buffer is None:
+                return f"np.{name}({', '.join(names)}{', order=' + repr('C') if ordered else ''})"
+            into = f"_into_{name}_{len(names)}{'_C' if ordered else ''}"
+            self.into[into] = (name, len(names), ordered)
+            return f"{into}({', '.join(names)}, {self._np(buffer, k)})"
         self.forwards.add(node.op.name)
         kwargs = "".join(f", {name}={_literal(value)}" for name, value in node.params)
-        return [f"{target} = _op[{node.op.name!r}]({', '.join(names)}{kwargs})"]
+        return f"_op[{node.op.name!r}]({', '.join(names)}{kwargs})"
+
+    def _instruction(self, k: int, node: Node, args: list, buffer) -> str:
+        return f"{self.target[k]} = {self._call(k, node, args, buffer)}"
 
     def _np(self, q: int, k: int) -> str:
         ref = self.ref[q] if self.part[q] in (self.part[k], -1) else self.far[q]
@@ -310,7 +348,10 @@ class _Source:
     def text(self) -> str:
         """The whole module: imports, helpers, the parts and ``sg_eval``."""
         schedule, nodes = self.schedule, self.schedule.nodes
+        values = self._module_values()         # before the header: it may add forwards
         lines = ["import math", "", "import numpy as np", ""]
+        if self.into or values:
+            lines += ["from symgrad.evaluate.program import _writing_into, frozen as _frozen", ""]
         if self.forwards:
             lines += ["from symgrad.ir.opdef import REGISTRY", "",
                       "_op = {name: REGISTRY.lookup(name).forward for name in "
@@ -319,14 +360,20 @@ class _Source:
                   for name in _CALLED.findall(form[0])}
         lines += ["_float = float"] + [f"_{name} = math.{name}" for name in _EXACT_MATH]
         lines += [f"{name} = np.{name[4:]}" for name in sorted(called) if name[:4] == "_np_"]
+        lines += [f"{into} = _writing_into("
+                  + (f"functools.partial(np.{name}, order='C')" if ordered else f"np.{name}")
+                  + f", {arity})" for into, (name, arity, ordered) in sorted(self.into.items())]
+        if any(ordered for _name, _arity, ordered in self.into.values()):
+            lines.insert(0, "import functools")
         lines += _HELPERS.splitlines()
+        if values:
+            lines += ["", "with np.errstate(all='ignore'):"] + ["    " + line for line in values]
         local = ", ".join(f"{name}={name}" for name in sorted(called | {"float", "bool"}))
         frees: dict = {}                       # tensors dropped after their last use
-        for k, node in enumerate(nodes):
-            last = schedule.last_use.get(node)
-            if (node.shape and k in schedule.frees_at.get(last, ()) and k not in self.crossing
-                    and self.part[k] >= 0):
-                frees.setdefault(last, []).append(f"    del v{k}")
+        for step, slots in moved_frees(schedule.frees_at, self.buffers).items():
+            for k in slots:
+                if nodes[k].shape and k not in self.crossing and self.part[k] >= 0:
+                    frees.setdefault(step, []).append(f"    del v{k}")
         pending, target, part = self.pending, self.target, self.part
         current = -1
         for k, code in enumerate(self.code):       # parts are consecutive runs of nodes
@@ -361,6 +408,14 @@ class _Source:
             results.append(value)
         lines.append(f"    return [{', '.join(results)}]")
         return "\n".join(lines) + "\n"
+
+
+def _array(value: np.ndarray) -> str:
+    """Source rebuilding ``value`` (read-only) from its bytes, in its memory order (Fortran
+    order kept: a ufunc's result follows it, and a sum downstream adds in memory order)."""
+    order = "F" if value.flags.f_contiguous and not value.flags.c_contiguous else "C"
+    return (f"np.frombuffer(bytes.fromhex({value.tobytes(order).hex()!r}), "
+            f"dtype={value.dtype.name!r}).reshape({_literal(value.shape)}, order={order!r})")
 
 
 def to_python(graph: Graph) -> str:

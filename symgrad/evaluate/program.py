@@ -113,15 +113,7 @@ class Program(Runnable):
         self.nodes = nodes
         self.n_slots = len(nodes)
         self.inputs, self.names = schedule.inputs, schedule.names
-        slot = schedule.slot
-        calls, arguments = {}, {}
-        for k, node in enumerate(nodes):
-            if not (node.is_const or node.is_input):
-                fn = node.op.forward
-                if node.params:
-                    fn = functools.partial(fn, **dict(node.params))
-                calls[k] = fn
-                arguments[k] = tuple([slot[p] for p in node.inputs])
+        calls, arguments = step_calls(schedule)
         self.template, viewed = constant_template(nodes, calls, arguments)
         for k in viewed:
             calls[k] = functools.partial(calls[k], order="C")
@@ -172,6 +164,20 @@ class Program(Runnable):
             check_result(self.nodes[out], regs[out])
             for k in frees:
                 regs[k] = None
+
+
+def step_calls(schedule: Schedule) -> tuple:
+    """(calls, arguments): per operation's slot, its numpy forward (op parameters bound) and the
+    slots of its inputs."""
+    slot, calls, arguments = schedule.slot, {}, {}
+    for k, node in enumerate(schedule.nodes):
+        if not (node.is_const or node.is_input):
+            fn = node.op.forward
+            if node.params:
+                fn = functools.partial(fn, **dict(node.params))
+            calls[k] = fn
+            arguments[k] = tuple([slot[p] for p in node.inputs])
+    return calls, arguments
 
 
 def check_result(node: Node, value, batch: tuple = ()) -> None:
@@ -359,9 +365,9 @@ def constant_template(nodes: list, calls: dict, arguments: dict, views: bool = T
             if isinstance(value, np.ndarray):
                 if value.flags.owndata and value.nbytes > FOLD_BYTES:
                     continue
-                value.flags.writeable = False
             elif not isinstance(value, np.generic):
                 continue
+            frozen(value)
             if CHECK:
                 check_result(node, value)
             template[k] = value
@@ -369,6 +375,13 @@ def constant_template(nodes: list, calls: dict, arguments: dict, views: bool = T
 
 
 FOLD_BYTES = 1 << 16
+
+
+def frozen(value):
+    """``value``, made read-only when it is an array (a value computed once, shared by calls)."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    return value
 
 
 def _uniform_view(value: np.ndarray) -> np.ndarray:
