@@ -217,7 +217,7 @@ def draw(graph: Graph, ax=None, output_names=None, summary: bool | None = None):
     >>> x = sg.var("x")
     >>> ax = sg.draw(sg.gradients(x * x, ["x"]), output_names=["df/dx"])
     >>> ax.get_title()
-    'B (3 nodes)'
+    'B (4 nodes)'
     """
     if not isinstance(graph, Graph):
         raise SymgradError(f"draw: expected a Graph, got {type(graph).__name__}; wrap nodes "

@@ -72,7 +72,8 @@ sub = define_op(
 
 mul = define_op(
     "mul", infer=elementwise("mul"), forward=np.multiply, elementwise=True,
-    bprop=(lambda g, out, a, b: mul(g, b), lambda g, out, a, b: mul(g, a)),
+    bprop=(lambda g, out, a, b: mul(add(g, g), a) if a is b else mul(g, b),   # x*x: 2g x once
+           lambda g, out, a, b: None if a is b else mul(g, a)),
     sympy=lambda sp, a, b: a * b, simplify=_mul_identity, doc="a * b")
 
 div = define_op(

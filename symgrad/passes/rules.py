@@ -84,6 +84,23 @@ def broadcast_chain(node):
     return broadcast_to(x.inputs[0], node.shape) if x.op is broadcast_to_op else None
 
 
+@needs(broadcast_to_op)
+def elementwise_of_broadcasts(node):
+    """op(broadcast_to(a, s), broadcast_to(b, s)) = broadcast_to(op(a, b), s) for an elementwise
+    op whose inputs are all broadcasts (or one-element constants): every output element is op of
+    the same source elements, computed once instead of once per element."""
+    sources = []
+    for x in node.inputs:
+        if x.op is broadcast_to_op:
+            sources.append(x.inputs[0])
+        elif x.op is CONST and x.size == 1:
+            sources.append(x)
+        else:
+            return None
+    inner = node.op(*sources, **dict(node.params))
+    return broadcast_to(inner, node.shape) if inner.shape != node.shape else None
+
+
 @needs(CONST)
 def fold(node):
     """A node of constants becomes a constant, unless its result or its work is large."""
@@ -203,5 +220,7 @@ def rules_for(stabilize: bool):
     def rules(op: OpDef) -> tuple:
         own = build_identity(op)
         found = ((own,) if own else ()) + (fold,) + EXACT.get(op.name, ())
+        if op.elementwise:
+            found += (elementwise_of_broadcasts,)
         return found + STABILIZING.get(op.name, ()) if stabilize else found
     return rules

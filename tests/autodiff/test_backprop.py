@@ -58,6 +58,20 @@ def test_mul_x_x_gives_two_x_with_one_small_node():
     assert grads(G, ["x"], {"x": 3.5}) == [7.0]
 
 
+def test_a_square_contributes_once_as_two_g_x():
+    """x*x gives (g + g) * x from one position, not g*x + g*x: for a weight decay c*sum(W*W) the
+    gradient is one product by the constant 2c (one pass over W, as written by hand)."""
+    W = sg.var("W", shape=(3, 2))
+    B = sg.gradients(1e-4 * sg.sum(W * W), ["W"])
+    (out,) = B.outputs
+    assert out.op.name == "mul" and W in out.inputs, str(B)
+    value = np.random.default_rng(3).normal(size=(3, 2))
+    got = sg.evaluate(B, {"W": value})[0]
+    assert np.array_equal(got, (2 * 1e-4) * value)
+    numeric = numeric_gradient(sg.Graph(1e-4 * sg.sum(W * W)), {"W": value}, "W")
+    assert np.allclose(got, numeric, atol=1e-9)
+
+
 def test_chain_f_f_f_reuses_forward_values_and_matches_sympy():
     # f = exp: dz/dw = f'(y) f'(x) f'(w) = z * y * x, built from the forward nodes themselves
     G = sg.Graph(sg.exp(sg.exp(sg.exp(w))))

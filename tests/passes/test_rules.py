@@ -16,7 +16,7 @@ from symgrad.ir import intern
 from symgrad.ops.arith import add, div, mul, neg, sub
 from symgrad.ops.elementwise import maximum, pow_
 from symgrad.ops.linalg import matmul_op
-from symgrad.ops.shape import reshape_op, transpose_op
+from symgrad.ops.shape import broadcast_to_op, reshape_op, transpose_op
 from symgrad.passes.rewrite import TWIN_CASCADE_LIMIT, rewrite
 from tests.helpers.bitwise import assert_same_bits
 
@@ -147,6 +147,24 @@ def test_reshape_and_transpose_chains_fold():
     assert ops_of(O) == ["transpose", "reshape"]
     assert O.outputs[1] is A and O.outputs[3] is A
     same_values(G, O, {"A": np.arange(24.0).reshape(2, 3, 4)})
+
+
+def test_elementwise_ops_of_broadcasts_run_once_on_the_sources():
+    x, s = sg.var("x", shape=(3,)), sg.var("s")
+    full = (4, 3)
+    wide = raw(broadcast_to_op, sg.const(0.25), shape=full)          # (the builder folds it)
+    G = sg.Graph([raw(add, wide, wide),                                 # -> broadcast of a const
+                  raw(mul, sg.broadcast_to(x, full), sg.broadcast_to(s, full)),
+                  raw(div, sg.broadcast_to(s, full), sg.const(-0.0)),
+                  sg.exp(sg.broadcast_to(x, full)),
+                  raw(mul, sg.broadcast_to(x, full), sg.var("m", shape=full))])     # kept
+    O = sg.optimize(G)
+    assert O.outputs[0].is_const                     # a small broadcast of a constant: folded
+    assert [o.op.name for o in O.outputs[1:]] == ["broadcast_to"] * 3 + ["mul"]
+    assert [o.inputs[0].shape for o in O.outputs[1:4]] == [(3,), (), (3,)]
+    for point in (SPECIAL[:3], SPECIAL[8:]):
+        same_values(G, O, {"x": point, "s": np.float64(-0.0), "m": np.ones(full)})
+        same_values(G, O, {"x": point, "s": np.float64(np.nan), "m": np.ones(full)})
 
 
 def test_constant_folding_is_bounded():
