@@ -22,7 +22,7 @@ from .elements import first_winner, fold
 from .elementwise import abs_, cast, greater, less, minimum, pow_, sqrt
 from .logic import not_equal
 from .reduce import _max_rule, _reduced_shape, max_, mean, object_array, sum_
-from .shape import (axis_index, broadcast_to, concatenate, kept_shape, normalize_axes, reshape,
+from .shape import (axis_index, broadcast_to, concatenate, normalize_axes, reshape,
                     transpose)
 
 
