@@ -55,12 +55,8 @@ def rosen_hess_sparse(x):
     >>> rosen_hess_sparse(np.ones(2)).toarray().tolist()
     [[802.0, -400.0], [-400.0, 200.0]]
     """
-    x = np.asarray(x, dtype=float)
-    n = x.size
-    diag = np.zeros(n)
-    diag[:-1] += 1200 * x[:-1] ** 2 - 400 * x[1:] + 2
-    diag[1:] += 200
-    off = -400 * x[:-1]
+    diag, off = wl.rosen_hess_bands(x)
+    n = diag.size
     i = np.arange(n)
     rows = np.concatenate([i, i[:-1], i[1:]])
     cols = np.concatenate([i, i[1:], i[:-1]])

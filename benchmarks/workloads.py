@@ -72,19 +72,24 @@ def rosen_vec(x, sum_fn):
     return sum_fn(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
 
 
+def rosen_hess_bands(x) -> tuple:
+    """The closed-form tridiagonal Hessian's diagonal (n) and off-diagonal (n - 1) bands."""
+    x = np.asarray(x, dtype=float)
+    diag = np.zeros(x.size)
+    diag[:-1] += 1200 * x[:-1] ** 2 - 400 * x[1:] + 2
+    diag[1:] += 200
+    return diag, -400 * x[:-1]
+
+
 def rosen_hess_exact(x) -> np.ndarray:
     """Closed-form tridiagonal Hessian as a dense (n, n) array.
 
     >>> rosen_hess_exact(np.ones(2)).tolist()
     [[802.0, -400.0], [-400.0, 200.0]]
     """
-    x = np.asarray(x, dtype=float)
-    n = x.size
-    diag = np.zeros(n)
-    diag[:-1] += 1200 * x[:-1] ** 2 - 400 * x[1:] + 2
-    diag[1:] += 200
+    diag, off = rosen_hess_bands(x)
+    n = diag.size
     H = np.diag(diag)
-    off = -400 * x[:-1]
     H[np.arange(n - 1), np.arange(1, n)] = off
     H[np.arange(1, n), np.arange(n - 1)] = off
     return H

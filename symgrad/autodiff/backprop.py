@@ -244,6 +244,17 @@ def as_single_output(f, who: str) -> Graph:
     return f
 
 
+def scalar_output(f, who: str, instead: str) -> tuple:
+    """(graph, its output) of an ``f`` that must be scalar; ``instead`` names what to use for
+    vector functions in the error."""
+    graph = as_single_output(f, who)
+    z = graph.outputs[0]
+    if z.shape != ():
+        raise GradientError(f"{who}: f must be a scalar, got shape {z.shape}; use {instead} for "
+                            f"vector functions")
+    return graph, z
+
+
 def resolve_wrt(graph: Graph, wrt) -> list:
     """Nodes for the entries of ``wrt`` (nodes, or names of the graph's inputs)."""
     if isinstance(wrt, (str, Node)):

@@ -19,7 +19,7 @@ from ..ops._define import VAR, apply, lift
 from ..ops.arith import add, mul
 from ..ops.reduce import sum_
 from .backprop import (as_single_output, build_grad, fit_to, inputs_with, paused_gc,
-                       resolve_wrt, seed_of, zeros_like)
+                       resolve_wrt, scalar_output, seed_of, zeros_like)
 
 COTANGENT = "jvp#u"   # not an identifier, so no user input (sg.var) can have this name
 
@@ -56,11 +56,7 @@ def hvp(f, wrt: Sequence, vectors: Sequence) -> Graph:
     >>> [float(v) for v in sg.evaluate(Hv, {"x": 3.0, "y": 2.0})]
     [4.0, 6.0]
     """
-    graph = as_single_output(f, "hvp")
-    z = graph.outputs[0]
-    if z.shape != ():
-        raise GradientError(f"hvp: f must be a scalar, got shape {z.shape}; use jvp of a "
-                            f"gradient for vector functions")
+    graph, z = scalar_output(f, "hvp", "jvp of a gradient")
     targets = resolve_wrt(graph, wrt)
     seeds = seeds_for(targets, vectors, "hvp", "vectors")
     products = hvp_table(z, targets, seeds, build_grad(z, seed_of(z, None), targets))

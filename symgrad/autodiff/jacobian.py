@@ -13,7 +13,7 @@ from ..ops.elementwise import where
 from ..ops.linalg import matmul
 from ..ops.shape import concatenate, getitem, reshape, stack, transpose
 from .backprop import (as_single_output, build_grad, inputs_with, paused_gc, resolve_wrt,
-                       seed_of, zeros_like)
+                       scalar_output, seed_of, zeros_like)
 from .backprop import zeros as zeros_block
 from .coloring import (Decompress, column_colouring, column_sources, row_sources,
                        star_colouring, star_sources)
@@ -71,11 +71,7 @@ def hessian(f, wrt, sparse: bool = False) -> Graph:
     >>> sg.evaluate(H, {"x": 2.0})[0].tolist()
     [[12.0]]
     """
-    graph = as_single_output(f, "hessian")
-    z = graph.outputs[0]
-    if z.shape != ():
-        raise GradientError(f"hessian: f must be a scalar, got shape {z.shape}; use jacobian of "
-                            f"its gradient for vector functions")
+    graph, z = scalar_output(f, "hessian", "jacobian of its gradient")
     targets = resolve_wrt(graph, wrt)
     if not targets:
         raise GradientError("hessian: wrt is empty")

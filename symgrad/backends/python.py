@@ -8,7 +8,7 @@ interpreter's. Where Python raises and numpy does not (``x / 0``, ``math.sqrt(-1
 redone by the numpy interpreter. Every other node (tensors, int64, ops without a scalar form)
 calls the op's numpy forward with the interpreter's own plan (``symgrad.evaluate.program``): an
 elementwise step writes into the dead buffer ``plan_buffers`` chose, through the interpreter's
-run-time guard ``_writing_into``; constants and the steps ``constant_template`` computes once
+run-time guard ``writing_into``; constants and the steps ``constant_template`` computes once
 are module-level values, computed when the generated module runs.
 A scalar used once is fused into its consumer's expression (see ``_Source``); graphs of more
 than ``PART`` operations are split into several functions; the compiled code of a large source
@@ -323,7 +323,7 @@ class _Source:
 
     def _call(self, k: int, node: Node, args: tuple, buffer=None) -> str:
         """The numpy call computing step ``k`` (into ``buffer``'s array where it may, through
-        the interpreter's own guard ``_writing_into``)."""
+        the interpreter's own guard ``writing_into``)."""
         names = [self._np(a, k) for a in args]
         forward = node.op.forward
         if isinstance(forward, np.ufunc) and not node.params:
@@ -351,7 +351,7 @@ class _Source:
         values = self._module_values()         # before the header: it may add forwards
         lines = ["import math", "", "import numpy as np", ""]
         if self.into or values:
-            lines += ["from symgrad.evaluate.program import _writing_into, frozen as _frozen", ""]
+            lines += ["from symgrad.evaluate.program import writing_into, frozen as _frozen", ""]
         if self.forwards:
             lines += ["from symgrad.ir.opdef import REGISTRY", "",
                       "_op = {name: REGISTRY.lookup(name).forward for name in "
@@ -360,7 +360,7 @@ class _Source:
                   for name in _CALLED.findall(form[0])}
         lines += ["_float = float"] + [f"_{name} = math.{name}" for name in _EXACT_MATH]
         lines += [f"{name} = np.{name[4:]}" for name in sorted(called) if name[:4] == "_np_"]
-        lines += [f"{into} = _writing_into("
+        lines += [f"{into} = writing_into("
                   + (f"functools.partial(np.{name}, order='C')" if ordered else f"np.{name}")
                   + f", {arity})" for into, (name, arity, ordered) in sorted(self.into.items())]
         if any(ordered for _name, _arity, ordered in self.into.values()):
@@ -479,6 +479,8 @@ class PythonProgram(Runnable):
         self.schedule, self.graph = schedule, schedule.graph
         self.source = _Source(schedule).text()
         namespace: dict = {}
+        # the source is generated from the graph only: op parameters appear as literals of
+        # plain data (``_literal``), names only through ``repr``; no user text is executed
         exec(compiled(self.source), namespace)
         self._fn = namespace["sg_eval"]
         self._numpy = None

@@ -9,7 +9,6 @@ without one is evaluated point by point over the batch: correct, slower (``loope
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -17,8 +16,8 @@ import numpy as np
 from ..errors import InputError
 from ..ir import Graph, Node
 from ..ops._define import batch_align
-from .program import (Runnable, Schedule, _writing_into, check_result, constant_template,
-                      fresh_outputs, moved_frees, plan_buffers)
+from .program import (Runnable, Schedule, check_result, constant_template, fresh_outputs,
+                      moved_frees, plan_buffers, step_calls, writing_into)
 from . import program as _program
 
 _PLAIN, _ELEMENTWISE, _RULE, _LOOP = range(4)
@@ -49,14 +48,9 @@ class BatchedProgram(Runnable):
         varying = [node.is_input for node in nodes]
         for k, node in enumerate(nodes):
             varying[k] = node.is_input or any(varying[slot[p]] for p in node.inputs)
-        plain = {k: (functools.partial(node.op.forward, **dict(node.params)) if node.params
-                     else node.op.forward)
-                 for k, node in enumerate(nodes)
-                 if not (varying[k] or node.is_const or node.is_input)}
-        self.template, _ = constant_template(
-            nodes, plain, {k: tuple(slot[p] for p in node.inputs)
-                           for k, node in enumerate(nodes) if not (node.is_const or node.is_input)},
-            views=False)
+        calls, arguments = step_calls(schedule)
+        plain = {k: fn for k, fn in calls.items() if not varying[k]}   # same at every point
+        self.template, _ = constant_template(nodes, plain, arguments, views=False)
         buffers = plan_buffers(nodes, schedule.last_use, schedule.keep,
                                {node for node, v in zip(nodes, varying) if v}, self.template)
         frees_at = moved_frees(schedule.frees_at, buffers)
@@ -71,7 +65,7 @@ class BatchedProgram(Runnable):
                 if node.op.elementwise:
                     kind = _ELEMENTWISE
                     if k in buffers:
-                        fn = _writing_into(fn, len(args))
+                        fn = writing_into(fn, len(args))
                         args, flags = args + (buffers[k],), flags + (False,)
                 elif node.op.emit.get("batch"):
                     fn, kind = node.op.emit["batch"], _RULE

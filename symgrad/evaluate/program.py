@@ -126,7 +126,7 @@ class Program(Runnable):
                 continue
             args = arguments[k]
             if k in buffers:
-                fn, args = _writing_into(fn, len(args)), args + (buffers[k],)
+                fn, args = writing_into(fn, len(args)), args + (buffers[k],)
             program.append((fn, args, k, tuple(frees_at.get(k, ()))))
         self.program = program
         self.output_slots = schedule.output_slots
@@ -263,18 +263,6 @@ def plan_buffers(nodes: list, last_use: dict, keep: set, varying: set | None = N
     return plan
 
 
-def plan_in_place(nodes: list, last_use: dict, keep: set, varying: set | None = None) -> dict:
-    """{instruction index: input position} for elementwise ufuncs that may write into one of
-    their own inputs (``plan_buffers``' in-place choices)."""
-    plan = {}
-    for k, source in plan_buffers(nodes, last_use, keep, varying).items():
-        for position, parent in enumerate(nodes[k].inputs):
-            if parent is nodes[source]:
-                plan[k] = position
-                break
-    return plan
-
-
 def moved_frees(frees_at: dict, buffers: dict) -> dict:
     """``frees_at`` with each reused buffer's slot kept alive until the step that writes it."""
     if not buffers:
@@ -290,7 +278,7 @@ def moved_frees(frees_at: dict, buffers: dict) -> dict:
     return moved
 
 
-def _writing_into(ufunc, arity: int):
+def writing_into(ufunc, arity: int):
     """The ufunc called with one more argument, an array to write the result into, used when it
     has the result's shape, the ufunc's loop yields its dtype exactly (``casting="equiv"``) and,
     unless it is an input itself, numpy would lay the result out in C order too (a reduction or

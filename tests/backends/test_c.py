@@ -337,23 +337,14 @@ def test_to_c_is_self_contained():
     assert "void sg_eval(const sg_slot *in, sg_slot *out, sg_slot *w)" in source
 
 
-def test_a_20000_node_chain_is_split_into_bounded_functions():
+@pytest.mark.parametrize("steps", [10_000, pytest.param(50_000, marks=pytest.mark.slow)])
+def test_a_long_chain_is_split_into_bounded_functions(steps):
+    """20,000 nodes by default, 100,000 under the slow marker."""
     x = sg.var("x")
     node = x
-    for i in range(10_000):
+    for i in range(steps):
         node = sg.sin(node) * 0.999 if i % 2 else node + 0.25
     G = sg.Graph(node)
     fn = sg.compile(G, backend="c", optimize=False)
     assert fn.source.count("SG_PART void sg_part") >= len(G) // c_backend.PART - 1
     assert_same(fn(x=0.5)[0], sg.evaluate(G, {"x": 0.5})[0])   # sin: libm in both
-
-
-@pytest.mark.slow
-def test_a_100000_node_chain_compiles_and_runs():
-    x = sg.var("x")
-    node = x
-    for i in range(50_000):
-        node = sg.sin(node) * 0.999 if i % 2 else node + 0.25
-    G = sg.Graph(node)
-    assert_same(sg.compile(G, backend="c", optimize=False)(x=0.5)[0],
-                sg.evaluate(G, {"x": 0.5})[0])

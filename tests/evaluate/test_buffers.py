@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.evaluate import Program, program
+from symgrad.evaluate import Program
 from symgrad.ir import OpDef, intern
 
 from ..backends.helpers import assert_same
+from ..helpers.wrong_shape import run_unchecked, wave_times_w, wrong_shape_graph
 
 v, w = sg.var("v", shape=(4,)), sg.var("w", shape=(4,))
 VALUES = {"v": np.array([0.5, -1.5, 2.0, -0.0]), "w": np.array([1.0, 2.0, -3.0, 0.25])}
@@ -57,27 +58,11 @@ def test_buffers_of_outputs_and_of_values_still_seen_through_a_view_are_not_writ
         assert a.flags.owndata and not any(np.shares_memory(a, b) for b in got[i + 1:])
 
 
-def _lying_op() -> OpDef:
-    """An op declared (4,) that returns (2, 4): a wrong declaration (checking mode off)."""
-    return OpDef("lying_rows", infer=lambda a: (a.shape, a.dtype),
-                 forward=lambda a: np.stack([a, a]) * 1.0, bprop=(None,), sympy=None,
-                 elementwise=True)
-
-
 def test_a_buffer_of_another_shape_than_declared_is_never_broadcast_into():
-    dead = sg.exp(intern(_lying_op(), (v,))) * 2.0     # really (2, 4), declared (4,)
-    M = sg.var("M", shape=(4, 4))
-    product = dead @ M                                  # dead's buffer is free after this
-    wave = sg.sin(v)                                    # declared (4,): must stay (4,)
-    G = sg.Graph([product, wave * w])
+    G, dead, wave = wrong_shape_graph(v, w)
     fn = Program(G)
     assert _buffer_of(fn, wave) == fn.schedule.slot[dead]
-    program.CHECK = False
-    try:
-        got = fn(v=VALUES["v"], w=VALUES["w"], M=np.eye(4))
-    finally:
-        program.CHECK = True
-    assert_same(got[1], np.sin(VALUES["v"]) * VALUES["w"])
+    assert_same(run_unchecked(fn)[1], wave_times_w())
 
 
 def test_a_uniform_constant_is_read_as_a_broadcast_view_with_its_dtype():
