@@ -22,7 +22,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from ..evaluate.batched import batch_shape
 from ..evaluate import program
 from ..evaluate.program import Runnable, check_result
 from ..ir import REGISTRY, Graph, Node
+from .cache import cache_dir, staged
 from .scalar import Spellings, float_literal
 from .scalarize import scalarize
 
@@ -300,30 +300,22 @@ def compiler() -> str:
                        "Install one (e.g. `apt-get install gcc`) or use backend='python'")
 
 
-def cache_dir() -> Path:
-    """Where compiled libraries are kept: ``$SYMGRAD_CACHE``, else ``~/.cache/symgrad``."""
-    return Path(os.environ.get("SYMGRAD_CACHE") or Path.home() / ".cache" / "symgrad")
-
-
 def build(source: str) -> Path:
     """The shared library of ``source``, compiled once and cached by a hash of source, compiler
     and flags."""
     cc = compiler()
     key = hashlib.sha256("\0".join((source, cc, *FLAGS)).encode()).hexdigest()[:32]
-    folder = cache_dir()
-    library = folder / f"sg_{key}.so"
+    library = cache_dir() / f"sg_{key}.so"
     if library.exists():
         return library
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=folder) as tmp:
-        c_file, so_file = Path(tmp) / "graph.c", Path(tmp) / "graph.so"
+    with staged(library) as so_file:
+        c_file = so_file.with_suffix(".c")
         c_file.write_text(source)
         done = subprocess.run([cc, *FLAGS, str(c_file), "-o", str(so_file), "-lm"],
                               capture_output=True, text=True)
         if done.returncode:
             raise BackendError(f"the C compiler {cc} failed on the generated source:\n"
                                f"{done.stderr[-2000:]}")
-        os.replace(so_file, library)
     return library
 
 

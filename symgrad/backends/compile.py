@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
-
 from ..errors import BackendError, SymgradError
 from ..evaluate import BatchedProgram, Program, Schedule
 from ..evaluate.program import Runnable
-from ..ir import Graph, Node
+from ..ir import Graph, Node, paused_gc
 from ..passes import optimize as _optimize
 from .c import CProgram
 from .dask_batch import evaluate_dask, is_dask
@@ -44,7 +41,7 @@ def compile(graph: Graph, backend: str = "numpy", optimize: bool = True, batched
     if postprocess is not None and batched:
         raise BackendError("a sparse Jacobian/Hessian graph cannot be compiled with batched=True; "
                            "compile it unbatched and call it once per point")
-    with _collector_paused():
+    with paused_gc():          # a compile's objects all stay alive: no collections meanwhile
         if optimize:
             graph = _optimize(graph)
         schedule = Schedule(graph)
@@ -59,20 +56,6 @@ def compile(graph: Graph, backend: str = "numpy", optimize: bool = True, batched
     if batched:
         program = DaskAware(program)
     return program if postprocess is None else Decompressed(program, postprocess)
-
-
-@contextlib.contextmanager
-def _collector_paused():
-    """Python's cycle collector off while compiling: a compile makes ~10 objects per node that
-    all stay alive, which would otherwise set off full collections over the whole graph (10-15%
-    of a 3·10^5-node python-backend compile). Turned back on afterwards if it was on."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class DaskAware(Runnable):

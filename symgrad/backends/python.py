@@ -20,14 +20,11 @@ from __future__ import annotations
 import builtins
 import hashlib
 import marshal
-import os
 import re
 import sys
-import tempfile
 import types
 from collections import Counter
 from itertools import chain
-from pathlib import Path
 
 import numpy as np
 
@@ -37,7 +34,7 @@ from ..evaluate import program
 from ..evaluate.program import (Runnable, check_result, constant_template, moved_frees,
                                 plan_buffers, step_calls)
 from ..ir import Graph, Node
-from .c import cache_dir
+from .cache import cache_dir, staged
 from .scalar import Spellings, float_literal
 
 # Operations per generated function. CPython's compile() is about linear in a function's size
@@ -444,8 +441,7 @@ def compiled(source: str) -> types.CodeType:
     if len(source) < CACHE_MIN:
         return builtins.compile(source, _FILENAME, "exec")
     key = hashlib.sha256(f"{sys.version}\0{marshal.version}\0{source}".encode()).hexdigest()
-    folder = cache_dir()
-    path = folder / f"sg_{key[:32]}.pycode"
+    path = cache_dir() / f"sg_{key[:32]}.pycode"
     try:
         data = path.read_bytes()
     except OSError:
@@ -459,12 +455,9 @@ def compiled(source: str) -> types.CodeType:
             return code
     code = builtins.compile(source, _FILENAME, "exec")
     payload = marshal.dumps(code)
-    try:                                    # written whole, then renamed: readers never see half
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=folder) as tmp:
-            written = Path(tmp) / "code"
+    try:
+        with staged(path) as written:
             written.write_bytes(hashlib.sha256(payload).digest() + payload)
-            os.replace(written, path)
     except OSError:                         # an unwritable cache only costs the next compile
         pass
     return code
