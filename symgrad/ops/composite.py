@@ -13,22 +13,27 @@ import numpy as np
 from ..errors import InputError, ShapeError
 from ..ir import Node
 from ..ir.types import float_of
-from ._define import apply, batch_axes, define_op, lift
-from .arith import add, div, mul, sub
+from ._define import apply, batch_axes, const, define_op, lift
+from .arith import add, div, mul, neg, sub
 from .elements import _reduced_shape, each, fold
 from .elementwise import abs_, exp, less, log, maximum, where
 from .logic import equal, greater_equal, logical_and
 from .reduce import object_array, sum_
-from .shape import keepdims_flag, kept_shape, normalize_axes, reshape
+from .shape import broadcast_to, keepdims_flag, kept_shape, normalize_axes, reshape
 
 
-def _exp_shifted(x, axis):
-    """exp(x - max) and the max (over ``axis``, kept), the max replaced by 0 where infinite."""
+def _shift(x, axis):
+    """x minus its max over ``axis`` (kept), and that max, replaced by 0 where infinite."""
     x = np.asarray(x)
     peak = x.max(axis=axis, keepdims=True)
     if not np.isfinite(peak).all():
         peak = np.where(np.isfinite(peak), peak, 0)  # rows of -inf (or inf) stay unshifted
-    shifted = x - peak
+    return x - peak, peak
+
+
+def _exp_shifted(x, axis):
+    """exp(x - max) and the max (over ``axis``, kept), the max replaced by 0 where infinite."""
+    shifted, peak = _shift(x, axis)
     return np.exp(shifted, out=shifted) if shifted.dtype.kind == "f" else np.exp(shifted), peak
 
 
@@ -84,15 +89,17 @@ def _logsumexp_jax(jnp, x, *, axis, keepdims):
     return out if keepdims else jnp.squeeze(out, axis=axis)
 
 
-def _cross_entropy_jax(jnp, logits, labels):
-    e, peak = _exp_shifted_jax(jnp, logits, 1)
-    picked = jnp.take_along_axis(logits, labels[:, None], axis=1)[:, 0]
-    return (jnp.log(e.sum(axis=1)) - picked + peak[:, 0]).mean()
+def _nll_jax(jnp, log_p, labels):
+    return -jnp.take_along_axis(log_p, labels[:, None], axis=1)[:, 0].mean()
 
 
-def _smo_jax(jnp, logits, labels):
-    p = _softmax_jax(jnp, logits, axis=(1,))
+def _emo_jax(jnp, log_p, labels):
+    p = jnp.exp(log_p)
     return p.at[jnp.arange(p.shape[0]), labels].add(-1)
+
+
+def _cross_entropy_jax(jnp, logits, labels):
+    return _nll_jax(jnp, _log_softmax_jax(jnp, logits, axis=(1,)), labels)
 
 
 def _check_float_axes(opname, x, axis, empty_ok=False):
@@ -155,8 +162,12 @@ def _log_softmax_infer(x, *, axis):
 def _log_softmax_forward(x, *, axis):
     if np.size(x) == 0:
         return np.empty(np.shape(x), dtype=float_of(np.asarray(x).dtype.name))
-    e, peak = _exp_shifted(x, axis)
-    return (x - peak) - np.log(np.sum(e, axis=axis, keepdims=True))
+    shifted, _ = _shift(x, axis)
+    log_total = np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    if shifted.dtype.kind == "f":
+        shifted -= log_total
+        return shifted
+    return shifted - log_total
 
 
 def _log_softmax_sympy(sp, x, *, axis):
@@ -262,16 +273,34 @@ def _cross_entropy_infer(logits, labels):
     return (), float_of(logits.dtype)
 
 
-def _cross_entropy_forward(logits, labels):
-    rows, classes = logits.shape
+def _nll_infer(log_p, labels):
+    _check_pair("nll", log_p, labels)
+    return (), float_of(log_p.dtype)
+
+
+def _emo_infer(log_p, labels):
+    _check_pair("exp_minus_onehot", log_p, labels)
+    return log_p.shape, float_of(log_p.dtype)
+
+
+def _nll_forward(log_p, labels):
+    rows, classes = log_p.shape
     labels = _check_labels(labels, classes)
     if rows == 0:                        # the mean of no rows: NaN, as numpy and JAX, silently
-        return np.array(np.nan, dtype=logits.dtype)
-    e, peak = _exp_shifted(logits, 1)
-    log_total = np.log(e.sum(axis=1))
-    log_total -= logits[np.arange(rows), labels]
-    log_total += peak[:, 0]
-    return log_total.mean()
+        return np.array(np.nan, dtype=float_of(log_p.dtype.name))
+    return -log_p[np.arange(rows), labels].mean()
+
+
+def _emo_forward(log_p, labels):
+    labels = _check_labels(labels, log_p.shape[1])
+    p = np.exp(log_p)
+    p[np.arange(p.shape[0]), labels] -= 1
+    return p
+
+
+def _cross_entropy_forward(logits, labels):
+    # exactly nll(log_softmax(logits)): sg.optimize rewrites it so (rule ``shared_log_softmax``)
+    return _nll_forward(_log_softmax_forward(np.asarray(logits), axis=(1,)), labels)
 
 
 def _log_softmax_rows(sp, logits):
@@ -285,9 +314,13 @@ def _onehot_sympy(sp, labels, classes):
                     dtype=object).reshape(len(labels), classes)
 
 
-def _cross_entropy_sympy(sp, logits, labels):
-    picked = _log_softmax_rows(sp, logits) * _onehot_sympy(sp, labels, logits.shape[1])
-    return object_array(-np.sum(picked) / logits.shape[0])
+def _nll_sympy(sp, log_p, labels):
+    picked = log_p * _onehot_sympy(sp, labels, log_p.shape[1])
+    return object_array(-np.sum(picked) / log_p.shape[0])
+
+
+def _emo_sympy(sp, log_p, labels):
+    return _vectorized(sp.exp)(log_p) - _onehot_sympy(sp, labels, log_p.shape[1])
 
 
 def _label_is(labels, classes: int) -> tuple:
@@ -308,31 +341,72 @@ def _select(condition, a, b):
     return where(condition, a, b)
 
 
-def _cross_entropy_elements(logits, labels):
-    """cross_entropy on nodes; a row whose label is out of range gives NaN (numpy raises)."""
-    rows, classes = logits.shape
+def _nll_elements(log_p, labels):
+    """nll on nodes; a row whose label is out of range gives NaN (numpy raises)."""
+    rows, classes = log_p.shape
     if rows == 0:                                     # as the forward: NaN
         return np.array(np.nan)
     is_label, valid = _label_is(labels, classes)
-    picked = np.empty(rows, dtype=object)             # logits[i, labels[i]]
+    picked = np.empty(rows, dtype=object)             # log_p[i, labels[i]]
     for i in range(rows):
-        chain = logits[i, classes - 1]
+        chain = log_p[i, classes - 1]
         for j in reversed(range(classes - 1)):
-            chain = _select(is_label[i, j], logits[i, j], chain)
+            chain = _select(is_label[i, j], log_p[i, j], chain)
         picked[i] = _select(valid[i], chain, np.nan)
-    _, e, peak = _exp_shifted_elements(logits, (1,))
-    per_row = each(add, each(sub, each(log, fold(add, e, (1,), False)), picked), peak[:, 0])
-    return each(div, fold(add, per_row, (0,), False), rows)
+    return each(neg, each(div, fold(add, picked, (0,), False), rows))
 
 
-def _smo_elements(logits, labels):
-    """softmax_minus_onehot on nodes; a row whose label is out of range is NaN."""
-    is_label, valid = _label_is(labels, logits.shape[1])
-    p = _softmax_elements(logits, axis=(1,))
+def _emo_elements(log_p, labels):
+    """exp_minus_onehot on nodes; a row whose label is out of range is NaN."""
+    is_label, valid = _label_is(labels, log_p.shape[1])
+    p = each(exp, log_p)
     out = np.frompyfunc(lambda c, x: _select(c, sub(x, 1), x), 2, 1)(is_label, p)
     for i, row_valid in enumerate(valid):
         out[i] = [_select(row_valid, x, np.nan) for x in out[i]]
     return out
+
+
+def _minus_onehot(log_p: Node, labels: Node) -> Node:
+    """-onehot(labels) of log_p's shape and dtype: exp_minus_onehot where every exp is 0."""
+    return exp_minus_onehot(broadcast_to(const(-np.inf, log_p.dtype), log_p.shape), labels)
+
+
+nll_op = define_op(
+    "nll", infer=_nll_infer, forward=_nll_forward, public=False, jax=_nll_jax,
+    bprop=(lambda g, out, log_p, labels: mul(div(g, log_p.shape[0]), _minus_onehot(log_p, labels)),
+           None),                                    # int labels: not differentiable
+    sympy=_nll_sympy, emit={"scalarize": _nll_elements},
+    doc="mean over rows of -log_p[i, labels[i]] (cross_entropy of log_p = log_softmax(logits))")
+
+exp_minus_onehot_op = define_op(
+    "exp_minus_onehot", infer=_emo_infer, forward=_emo_forward, public=False, jax=_emo_jax,
+    bprop=(lambda g, out, log_p, labels: mul(g, exp(log_p)), None),   # the one-hot is constant
+    sympy=_emo_sympy, emit={"scalarize": _emo_elements},
+    doc="exp(log_p) with 1 subtracted at each row's label (softmax - onehot when log_p is "
+        "log_softmax(logits): cross-entropy's gradient)")
+
+
+def nll(log_p, labels) -> Node:
+    """Mean over rows of ``-log_p[i, labels[i]]``; cross_entropy(logits, labels) is
+    ``nll(log_softmax(logits, axis=1), labels)`` value for value.
+
+    >>> import symgrad as sg
+    >>> out = sg.ops.composite.nll(sg.const([[-1.0, -2.0]]), sg.const([1]))
+    >>> sg.evaluate(out, {})[0].item()
+    2.0
+    """
+    return apply(nll_op, (lift(log_p, None), lift(labels, None)))
+
+
+def exp_minus_onehot(log_p, labels) -> Node:
+    """``exp(log_p)`` with 1 subtracted at each row's label, without building the one-hot.
+
+    >>> import symgrad as sg
+    >>> out = sg.ops.composite.exp_minus_onehot(sg.const([[0.0, -np.inf]]), sg.const([1]))
+    >>> sg.evaluate(out, {})[0].tolist()
+    [[1.0, -1.0]]
+    """
+    return apply(exp_minus_onehot_op, (lift(log_p, None), lift(labels, None)))
 
 
 cross_entropy_op = define_op(
@@ -341,46 +415,23 @@ cross_entropy_op = define_op(
     bprop=(lambda g, out, logits, labels:
            mul(div(g, logits.shape[0]), softmax_minus_onehot(logits, labels)),
            None),                                    # int labels: not differentiable
-    sympy=_cross_entropy_sympy, emit={"scalarize": _cross_entropy_elements},
+    sympy=lambda sp, logits, labels: _nll_sympy(sp, _log_softmax_rows(sp, logits), labels),
+    emit={"scalarize": lambda logits, labels: _nll_elements(
+        _log_softmax_elements(logits, axis=(1,)), labels)},
     doc="mean over rows of -log_softmax(logits)[i, labels[i]]")
 
 
-def _smo_infer(logits, labels):
-    _check_pair("softmax_minus_onehot", logits, labels)
-    return logits.shape, float_of(logits.dtype)
-
-
-def _smo_forward(logits, labels):
-    labels = _check_labels(labels, logits.shape[1])
-    p = _softmax_forward(logits, axis=(1,))
-    p[np.arange(p.shape[0]), labels] -= 1
-    return p
-
-
-def _smo_sympy(sp, logits, labels):
-    return _softmax_sympy(sp, logits, axis=(1,)) - _onehot_sympy(sp, labels, logits.shape[1])
-
-
-softmax_minus_onehot_op = define_op(
-    "softmax_minus_onehot", infer=_smo_infer, forward=_smo_forward, public=False,
-    jax=_smo_jax,
-    # d/dlogits equals that of softmax (the one-hot is constant)
-    bprop=(lambda g, out, logits, labels: softmax_op.bprop[0](g, softmax(logits, 1), logits,
-                                                               axis=(1,)),
-           None),
-    sympy=_smo_sympy, emit={"scalarize": _smo_elements},
-    doc="softmax(logits) with 1 subtracted at each row's label (cross-entropy's gradient)")
-
-
 def softmax_minus_onehot(logits, labels) -> Node:
-    """``softmax(logits, axis=1) - onehot(labels)`` without building the one-hot matrix.
+    """``softmax(logits, axis=1) - onehot(labels)`` (cross-entropy's gradient times the row
+    count) as ``exp_minus_onehot(log_softmax(logits, axis=1), labels)``: the log_softmax node
+    is the one ``sg.optimize`` shares with the loss.
 
     >>> import symgrad as sg
     >>> out = sg.ops.composite.softmax_minus_onehot(sg.const([[0.0, 0.0]]), sg.const([1]))
     >>> sg.evaluate(out, {})[0].tolist()
     [[0.5, -0.5]]
     """
-    return apply(softmax_minus_onehot_op, (lift(logits, None), lift(labels, None)))
+    return exp_minus_onehot(log_softmax(logits, 1), labels)
 
 
 def cross_entropy(logits, labels) -> Node:
@@ -396,5 +447,5 @@ def cross_entropy(logits, labels) -> Node:
     return apply(cross_entropy_op, (lift(logits, None), lift(labels, None)))
 
 
-OPS = (softmax_op, log_softmax_op, logsumexp_op, cross_entropy_op, softmax_minus_onehot_op)
+OPS = (softmax_op, log_softmax_op, logsumexp_op, cross_entropy_op, nll_op, exp_minus_onehot_op)
 FUNCTIONS = (softmax, log_softmax, logsumexp, cross_entropy)

@@ -16,7 +16,7 @@ from ..ir import Node, OpDef
 from ..ops import const
 from ..ops._define import CONST, FOLD_LIMIT, is_value
 from ..ops.arith import add, mul, neg, sub
-from ..ops.composite import log_softmax, softmax_op
+from ..ops.composite import log_softmax, nll, softmax_op
 from ..ops.elementwise import exp, expm1, log1p, sigmoid, softplus, sqrt
 from ..ops.shape import broadcast_to, broadcast_to_op, reshape, reshape_op
 
@@ -130,6 +130,15 @@ def build_identity(op: OpDef):
         simplify(*node.inputs)
 
 
+def shared_log_softmax(node):
+    """cross_entropy(z, y) = nll(log_softmax(z, axis=1), y): the forward computes exactly that,
+    and the log_softmax node is then shared (merged as a common subexpression) with the
+    gradient's ``exp_minus_onehot(log_softmax(z, axis=1), y)``, so the max-shift, exp and sum
+    run once per step."""
+    logits, labels = node.inputs
+    return nll(log_softmax(logits, 1), labels)
+
+
 # -- stabilizations (not bit for bit) ---------------------------------------------------------
 @needs(add)
 def log_of_one_plus(node):
@@ -202,6 +211,7 @@ EXACT = {
     "pow": (square,),
     "reshape": (reshape_chain,),
     "broadcast_to": (broadcast_chain,),
+    "cross_entropy": (shared_log_softmax,),
 }
 
 STABILIZING = {

@@ -95,7 +95,8 @@ def tensor_cases():
         "log_softmax": sg.log_softmax(X, axis=0),
         "logsumexp": sg.logsumexp(X, axis=1),
         "cross_entropy": sg.cross_entropy(X, labels),
-        "softmax_minus_onehot": composite.softmax_minus_onehot(X, labels),
+        "exp_minus_onehot": composite.softmax_minus_onehot(X, labels),
+        "nll": composite.nll(sg.log_softmax(X, axis=1), labels),
         **issue10_cases(X, v),
     }
 

@@ -254,6 +254,18 @@ def test_cross_entropy_int_labels_input_and_errors():
         sg.gradients(loss, [y])
 
 
+def test_nll_and_exp_minus_onehot_gradients_match_central_differences():
+    L, y = sg.var("L", (3, 4)), sg.const(np.array([3, 0, 1]))
+    values = values_for(L, low=-3, high=-0.1)
+    check_gradients(sg.Graph(sg.ops.composite.nll(L, y)), values)
+    emo = sg.ops.composite.exp_minus_onehot(L, y)
+    check_gradients(sg.Graph(sg.sum(emo * emo)), values)
+    assert sg.evaluate(sg.ops.composite.nll(L, y), values)[0] == pytest.approx(
+        -np.mean(values["L"][[0, 1, 2], [3, 0, 1]]), rel=1e-15)
+    np.testing.assert_array_equal(sg.evaluate(emo, values)[0],
+                                  np.exp(values["L"]) - np.eye(4)[[3, 0, 1]])
+
+
 def stable_reference(v, labels):
     """Cross-entropy and its gradient in max-shifted numpy (no extended precision)."""
     shifted = v - v.max(axis=1, keepdims=True)
@@ -313,6 +325,7 @@ SYMPY_CASES = [
     lambda a, b: sg.logsumexp(a, axis=1), lambda a, b: sg.transpose(a[None], (1, 0, 2)),
     lambda a, b: sg.cross_entropy(a, sg.const(np.array([1, 0]))),
     lambda a, b: sg.ops.composite.softmax_minus_onehot(a, sg.const(np.array([2, 1]))),
+    lambda a, b: sg.ops.composite.nll(sg.log_softmax(a, axis=1), sg.const(np.array([2, 0]))),
     lambda a, b: sg.ops.shape.scatter(a[:, 0], sg.ops.shape._index_key(np.s_[:, 1], (2, 3)),
                                       (2, 3)),
 ]

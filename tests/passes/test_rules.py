@@ -226,6 +226,21 @@ def test_log_softmax_stabilization():
 
 
 # -- the driver ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_cross_entropy_and_its_gradient_share_one_log_softmax(dtype):
+    z, y = sg.var("z", (5, 3), dtype), sg.var("y", (5,), "int64")
+    loss = sg.cross_entropy(z * 2, y)
+    G = sg.Graph([loss, *sg.gradients(loss, [z]).outputs])
+    O = sg.optimize(G)
+    assert ops_of(O).count("log_softmax") == 1 and "cross_entropy" not in ops_of(O)
+    special = np.array([[0.0, -0.0, 1e-300], [np.inf, 1.0, 2.0], [-np.inf, -np.inf, -np.inf],
+                        [-0.0, -0.0, -np.inf], [-1e300, 0.5, np.nan]])
+    labels = np.array([1, 1, 0, 0, 2])
+    for v in (special, np.random.default_rng(5).standard_normal((5, 3)) * 30):
+        with np.errstate(all="ignore"):
+            same_values(G, O, {"z": v.astype(dtype), "y": labels})
+
+
 def test_a_rule_loop_raises_instead_of_hanging():
     def flip(op):
         return (lambda node: add(node.inputs[1], node.inputs[0]),) if op is add else ()
