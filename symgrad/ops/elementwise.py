@@ -87,9 +87,9 @@ def _heaviside(x, at0):
     if x.ndim == 0:
         return np.heaviside(x, np.asarray(at0, dtype=x.dtype))
     out = np.greater(x, 0).astype(x.dtype if x.dtype.kind == "f" else np.float64)
-    if at0 != 0:
+    if at0 != 0 or np.signbit(at0):                  # at0 = -0.0 too, as np.heaviside
         out[x == 0] = at0
-    if x.dtype.kind == "f" and np.isnan(x).any():
+    if x.dtype.kind == "f" and np.isnan(x.max()):     # max propagates NaN; no mask unless one
         out[np.isnan(x)] = np.nan
     return out
 

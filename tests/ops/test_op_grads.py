@@ -172,6 +172,19 @@ def test_relu_forward_at_zero_and_heaviside_value_at_zero():
     np.testing.assert_array_equal(drelu[:4], [0.0, 0.0, 0.0, 1.0])
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("at0", [0.0, 0.5, 1.0])
+def test_heaviside_matches_numpy_bit_for_bit(dtype, at0):
+    special = np.array([-np.inf, -1.0, -1e-45, -0.0, 0.0, 1e-45, 0.5, 2.0, np.inf, np.nan])
+    for values in (special, special[:-1], np.resize(special, (40, 7))):   # with and without NaN
+        values = values.astype(dtype)
+        got = sg.evaluate(sg.heaviside(sg.var("v", values.shape, dtype), at0=at0),
+                          {"v": values})[0]
+        want = np.heaviside(values, np.asarray(at0, dtype=dtype))
+        assert got.dtype == want.dtype and np.array_equal(got, want, equal_nan=True)
+        assert (np.signbit(got) == np.signbit(want))[~np.isnan(want)].all()
+
+
 # -- overflow-free sigmoid and softplus ------------------------------------------------------------
 EXTREMES = [(-1e308, 0.0, 0.0, 0.0, 0.0), (1e308, 1.0, 0.0, 1e308, 1.0),
             (-800.0, 0.0, 0.0, 0.0, 0.0), (800.0, 1.0, 0.0, 800.0, 1.0),
