@@ -22,10 +22,26 @@ from .reduce import object_array, sum_
 from .shape import broadcast_to, keepdims_flag, kept_shape, normalize_axes, reshape
 
 
+SHORT_ROW = 64      # rows up to this long: their max by one maximum call per column
+
+
+def _max_kept(x: np.ndarray, axis) -> np.ndarray:
+    """x's max over ``axis``, kept. Over the last axis of short rows, numpy's reduction runs one
+    short loop per row (10 us for 128 rows of 10); this computes the same left-to-right
+    ``maximum`` fold (NaN wherever one is, ties as ``np.maximum`` and the scalarized fold) as
+    one ``maximum`` call per column of the transposed rows."""
+    last = x.ndim - 1
+    if (x.ndim and tuple(np.atleast_1d(axis)) in ((last,), (-1,)) and x.dtype.kind == "f"
+            and 0 < x.shape[-1] <= SHORT_ROW and x.size > x.shape[-1]):
+        columns = np.ascontiguousarray(x.reshape(-1, x.shape[-1]).T)
+        return np.maximum.reduce(columns, axis=0).reshape(x.shape[:-1] + (1,))
+    return x.max(axis=axis, keepdims=True)
+
+
 def _shift(x, axis):
     """x minus its max over ``axis`` (kept), and that max, replaced by 0 where infinite."""
     x = np.asarray(x)
-    peak = x.max(axis=axis, keepdims=True)
+    peak = _max_kept(x, axis)
     if not np.isfinite(peak).all():
         peak = np.where(np.isfinite(peak), peak, 0)  # rows of -inf (or inf) stay unshifted
     return x - peak, peak

@@ -266,6 +266,28 @@ def test_nll_and_exp_minus_onehot_gradients_match_central_differences():
                                   np.exp(values["L"]) - np.eye(4)[[3, 0, 1]])
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shape, axis", [((128, 10), (1,)), ((3, 4, 5), -1), ((2, 64), 1),
+                                         ((7, 65), (1,)), ((1, 9), (1,)), ((6, 3), (0,))])
+def test_softmax_row_max_is_the_left_fold_of_maximum_on_short_rows(shape, axis, dtype):
+    from symgrad.ops.composite import SHORT_ROW, _max_kept
+    special = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45])
+    rng = np.random.default_rng(11)
+    for pool in (special, special[:2], special[:6]):          # ties of +-0 (only), NaN
+        x = rng.choice(pool, size=shape).astype(dtype)
+        got = _max_kept(x, axis)
+        want = x.max(axis=axis, keepdims=True)
+        assert got.dtype == want.dtype and np.array_equal(got, want, equal_nan=True)
+        fiber = np.moveaxis(x, np.atleast_1d(axis)[0], -1)
+        if fiber.shape[-1] <= SHORT_ROW:                        # the scalarized form's fold
+            fold = fiber[..., :1]
+            for j in range(1, fiber.shape[-1]):
+                fold = np.maximum(fold, fiber[..., j:j + 1])
+            fold = np.moveaxis(fold, -1, np.atleast_1d(axis)[0])
+            assert np.array_equal(got, fold, equal_nan=True)
+            assert (np.signbit(got) == np.signbit(fold))[~np.isnan(got)].all()
+
+
 def stable_reference(v, labels):
     """Cross-entropy and its gradient in max-shifted numpy (no extended precision)."""
     shifted = v - v.max(axis=1, keepdims=True)
