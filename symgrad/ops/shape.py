@@ -307,7 +307,7 @@ def _inverse(axes):
 
 transpose_op = define_op(
     "transpose", deps="gather", infer=_transpose_infer, public=False,
-    forward=lambda x, *, axes: np.transpose(x, axes),          # a view: never copies
+    forward=lambda x, *, axes: np.asarray(x).transpose(axes),   # a view: never copies
     jax=lambda jnp, x, *, axes: jnp.transpose(x, axes),
     bprop=(lambda g, out, x, *, axes: transpose(g, _inverse(axes)),),
     sympy=lambda sp, x, *, axes: np.transpose(x, axes),
