@@ -30,8 +30,8 @@ def _max_kept(x: np.ndarray, axis) -> np.ndarray:
     short loop per row (10 us for 128 rows of 10); this computes the same left-to-right
     ``maximum`` fold (NaN wherever one is, ties as ``np.maximum`` and the scalarized fold) as
     one ``maximum`` call per column of the transposed rows."""
-    last = x.ndim - 1
-    if (x.ndim and tuple(np.atleast_1d(axis)) in ((last,), (-1,)) and x.dtype.kind == "f"
+    axes = axis if type(axis) is tuple else (axis,)
+    if (x.ndim and axes in ((x.ndim - 1,), (-1,)) and x.dtype.kind == "f"
             and 0 < x.shape[-1] <= SHORT_ROW and x.size > x.shape[-1]):
         columns = np.ascontiguousarray(x.reshape(-1, x.shape[-1]).T)
         return np.maximum.reduce(columns, axis=0).reshape(x.shape[:-1] + (1,))
@@ -42,7 +42,7 @@ def _shift(x, axis):
     """x minus its max over ``axis`` (kept), and that max, replaced by 0 where infinite."""
     x = np.asarray(x)
     peak = _max_kept(x, axis)
-    if not np.isfinite(peak).all():
+    if not np.isfinite(np.add.reduce(peak, axis=None)):   # (a sum that overflows: a no-op)
         peak = np.where(np.isfinite(peak), peak, 0)  # rows of -inf (or inf) stay unshifted
     return x - peak, peak
 
@@ -179,7 +179,7 @@ def _log_softmax_forward(x, *, axis):
     if np.size(x) == 0:
         return np.empty(np.shape(x), dtype=float_of(np.asarray(x).dtype.name))
     shifted, _ = _shift(x, axis)
-    log_total = np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    log_total = np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
     if shifted.dtype.kind == "f":
         shifted -= log_total
         return shifted
