@@ -7,6 +7,7 @@ maximum/minimum split the gradient evenly between tied arguments. The kinks are 
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -86,11 +87,12 @@ def _heaviside(x, at0):
     x = np.asarray(x)
     if x.ndim == 0:
         return np.heaviside(x, np.asarray(at0, dtype=x.dtype))
-    out = np.greater(x, 0).astype(x.dtype if x.dtype.kind == "f" else np.float64)
-    if at0 != 0 or np.signbit(at0):                  # at0 = -0.0 too, as np.heaviside
+    real = x.dtype.kind == "f"
+    out = np.greater(x, 0).astype(x.dtype if real else np.float64)
+    if at0 != 0 or math.copysign(1.0, at0) < 0:      # at0 = -0.0 too, as np.heaviside
         out[x == 0] = at0
-    if x.dtype.kind == "f" and np.isnan(x.max()):     # max propagates NaN; no mask unless one
-        out[np.isnan(x)] = np.nan
+    if real and np.isnan(np.maximum.reduce(x, axis=None)):   # max propagates NaN: a mask
+        out[np.isnan(x)] = np.nan                             # only when there is one
     return out
 
 
