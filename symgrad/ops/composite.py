@@ -306,8 +306,11 @@ def _nll_forward(log_p, labels):
     if rows == 0:                        # the mean of no rows: NaN, as numpy and JAX, silently
         return np.array(np.nan, dtype=float_of(log_p.dtype.name))
     picked = log_p[np.arange(rows), labels]
-    # the mean as np.mean computes it for floats (pairwise sum, then / rows), in fewer calls
-    return -(np.add.reduce(picked) / rows) if picked.dtype.kind == "f" else -picked.mean()
+    if picked.dtype.kind != "f":
+        return -picked.mean()
+    # np.mean's own steps for floats in fewer calls: pairwise sum, / the count as np.intp (in
+    # float64 for float32), back to the dtype
+    return -picked.dtype.type(np.add.reduce(picked) / np.intp(rows))
 
 
 def _emo_forward(log_p, labels):
