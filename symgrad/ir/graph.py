@@ -121,8 +121,9 @@ class CompressedGraph(Graph):
 
 
 def _check_inputs(nodes) -> list:
+    """The input nodes of a listing, in order (ShapeError if one name has two types)."""
     used, by_name = [], {}
-    for node in nodes:
+    for node in [node for node in nodes if not node.inputs]:   # the leaves: few, found fast
         if node.is_input:
             other = by_name.setdefault(node.name, node)
             if other is not node:
