@@ -5,7 +5,8 @@ call, measured first, in a fresh process), then per step: ``sg.optimize``, the s
 program's code assembled directly from the schedule (what ``sg.compile`` does for a graph of
 scalars, ``backends/bytecode.py``), for comparison the source path (source generation,
 ``sg.to_python``, and CPython's own ``compile()`` of that source: what graphs with tensors take),
-and the whole ``sg.compile(graph, backend="python")``.
+and the whole ``sg.compile(graph, backend="python")``. Steps are timed with Python's cycle
+collector paused, as ``sg.compile`` runs them.
 Issue-8 goals: the whole compile 1.5 s; the one-off 2 x CasADi's 0.76 s.
 
 Run: ``python -m benchmarks.bench_compile [--depth 10000]`` from the repository root.
@@ -14,6 +15,7 @@ Run: ``python -m benchmarks.bench_compile [--depth 10000]`` from the repository 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import tempfile
 
@@ -43,11 +45,13 @@ def main(argv=None) -> None:
         os.environ["SYMGRAD_CACHE"] = cache
         t_one_off = one_off(args.depth)          # first: nothing built or interned yet
         graph, _, _ = w3(args.depth)
+        gc.disable()                             # as sg.compile runs: the collector paused
         optimized, _, t_opt = timed(sg.optimize, graph)
         schedule, _, t_schedule = timed(Schedule, optimized)
         _, _, t_assemble = timed(PythonProgram, schedule)
         source, _, t_src = timed(sg.to_python, optimized)
         _, _, t_compile = timed(compile, source, "<symgrad>", "exec")
+        gc.enable()
         _, _, t_total = timed(sg.compile, graph, backend="python")
     print(f"W3 depth {args.depth}: {len(graph):,} nodes, {len(optimized):,} after optimize; "
           f"source {len(source) / 1e6:.1f} MB, {source.count(chr(10)):,} lines")

@@ -425,14 +425,13 @@ def _assembled(schedule: Schedule):
             and all(node.dtype in _NUMPY_NAME for node in nodes)):
         return None
     spell = Spellings(_Functions(), _literal)
-    forms: dict = {}                                 # (op, params, dtype) -> [form, arity, snippet]
-    steps = []                                       # (position, node, its forms entry)
-    constants = []
-    for k, node in enumerate(nodes):
+    forms: dict = {}                     # (op, params, dtype) -> [form, arity, snippet]
+    steps, constants = [], []            # (node, its forms entry); constant nodes
+    for node in nodes:
         name = node.op.name
         if name == "const" or name == "var":
             if name == "const":
-                constants.append(k)
+                constants.append(node)
             continue
         key = (node.op, node.params, node.dtype)
         entry = forms.get(key)
@@ -441,65 +440,63 @@ def _assembled(schedule: Schedule):
             if form is None:
                 return None
             forms[key] = entry = [_form(form, node.dtype == "bool")[0], len(node.inputs), None]
-        steps.append((k, node, entry))
+        steps.append((node, entry))
     called = sorted({name for form, _arity, _s in forms.values() for name in _CALLED.findall(form)})
     namespace: dict = {}
     exec(builtins.compile("\n".join(["import math", "import numpy as np", *_bindings(set(called))]),
                           _FILENAME, "exec"), namespace)    # generated lines only, as in text()
-    inputs = [(k, arg) for (_name, _node, k), arg in
-              zip(schedule.inputs, (f"a{i}" for i in range(len(schedule.inputs)))) if k is not None]
-    asm = bytecode.Assembler([arg for _k, arg in inputs] + called)
+    inputs = [(node, f"a{i}") for i, (_name, node, k) in enumerate(schedule.inputs)
+              if k is not None]
+    asm = bytecode.Assembler([arg for _node, arg in inputs] + called)
     for entry in forms.values():
         entry[2] = asm.snippet(entry[0], entry[1])
         if entry[2] is None:
             return None
-    load: list = [None] * len(nodes)                 # bytes loading each value
-    for j, (k, _arg) in enumerate(inputs):
-        load[k] = asm.load(j)
-    for k in constants:
-        value = nodes[k].value
-        load[k] = asm.load_const(bool(value) if nodes[k].dtype == "bool" else float(value))
-    local = [-1] * len(nodes)                        # the value local holding an operation
-    slot, frees_at, loads, stores = schedule.slot, schedule.frees_at, asm.loads, asm.stores
-    free, new_local = asm.free, asm.local
+    load = {node: asm.load(j) for j, (node, _arg) in enumerate(inputs)}   # node -> its load
+    for node in constants:
+        value = node.value
+        load[node] = asm.load_const(bool(value) if node.dtype == "bool" else float(value))
+    # reads left per value; an output is read once more, at the end, so its local is never freed
+    unread = dict(Counter(chain(chain.from_iterable(node.inputs for node, _entry in steps),
+                                schedule.graph.outputs)))   # a plain dict: faster subscripts
+    local: dict = {}                     # operation node -> the value local holding it
+    loads, stores, free, new_local = asm.loads, asm.stores, asm.free, asm.local
     body: list = []
     add = body.append
-    for k, node, entry in steps:
-        snippet = entry[2]
+    for node, (_form_, _arity, snippet) in steps:
+        operands = node.inputs
         if snippet.in_order:
-            for p in node.inputs:
-                add(load[slot[p]])
+            for p in operands:
+                add(load[p])
             add(snippet.pieces[-1])
         else:
             pieces = snippet.pieces
             add(pieces[0])
             for j, operand in enumerate(snippet.operands, 1):
-                add(load[slot[node.inputs[operand]]])
+                add(load[operands[operand]])
                 add(pieces[j])
-        dead = frees_at.get(k)
-        if dead:                                     # locals whose value dies here
-            for q in dead:
-                if local[q] >= 0:
-                    free.append(local[q])
-        local[k] = target = free.pop() if free else new_local()
+        for p in operands:               # a value read for the last time frees its local
+            left = unread[p] - 1
+            unread[p] = left
+            if not left and p in local:
+                free.append(local[p])
+        local[node] = target = free.pop() if free else new_local()
         add(stores[target])
-        load[k] = loads[target]
-    stack = max([entry[2].stack for entry in forms.values()] + [len(schedule.output_slots)])
-    body += [load[k] for k in schedule.output_slots]
-    add(asm.returning(len(schedule.output_slots)))
+        load[node] = loads[target]
+    outputs = schedule.graph.outputs
+    body += [load[node] for node in outputs]
+    add(asm.returning(len(outputs)))
+    stack = max([entry[2].stack for entry in forms.values()] + [len(outputs)])
     code = asm.code(b"".join(body), stack, "_part", _FILENAME)
-    part = types.FunctionType(code, namespace, "_part",
-                              tuple(namespace.get(name) or getattr(builtins, name)
-                                    for name in called))
+    namespace["_part"] = types.FunctionType(
+        code, namespace, "_part", tuple(namespace.get(name) or getattr(builtins, name)
+                                        for name in called))
     wrapper = ["def sg_eval(" + ", ".join(f"a{i}" for i in range(len(schedule.inputs))) + "):",
                "    with np.errstate(all='ignore'):",
-               "        r = _part(" + "".join(
-                   f"{'bool' if nodes[k].dtype == 'bool' else 'float'}({arg}), "
-                   for k, arg in inputs) + ")",
-               "    return [" + "".join(
-                   f"np.array(r[{i}], dtype=np.{_NUMPY_NAME[nodes[k].dtype]}), "
-                   for i, k in enumerate(schedule.output_slots)) + "]"]
-    namespace["_part"] = part
+               "        r = _part(" + "".join(f"{'bool' if node.dtype == 'bool' else 'float'}"
+                                      f"({arg}), " for node, arg in inputs) + ")",
+               "    return [" + "".join(f"np.array(r[{i}], dtype=np.{_NUMPY_NAME[node.dtype]}), "
+                                     for i, node in enumerate(outputs)) + "]"]
     exec(builtins.compile("\n".join(wrapper) + "\n", _FILENAME, "exec"), namespace)
     return namespace["sg_eval"]
 
