@@ -1,10 +1,12 @@
 """Where the python backend's compile time goes: W3 depth 10^4 (z, z', z''; ~3·10^5 nodes).
 
 Prints CPU seconds of the one-off (build + gradients + ``sg.compile(backend="python")`` + first
-call, measured first, in a fresh process), then per step: ``sg.optimize``, the schedule, source
-generation (``sg.to_python``), CPython's own ``compile()`` of that source, the whole
-``sg.compile(graph, backend="python")``, and the same compile again, when the code object comes
-from the on-disk cache (a fresh temporary cache folder is used, so the first compile misses).
+call, measured first, in a fresh process), then per step: ``sg.optimize``, the schedule, the
+program's code assembled directly from the schedule (what ``sg.compile`` does for a graph of
+scalars, ``backends/bytecode.py``), for comparison the source path (source generation,
+``sg.to_python``, and CPython's own ``compile()`` of that source: what graphs with tensors take),
+and the whole ``sg.compile(graph, backend="python")``. Steps are timed with Python's cycle
+collector paused, as ``sg.compile`` runs them.
 Issue-8 goals: the whole compile 1.5 s; the one-off 2 x CasADi's 0.76 s.
 
 Run: ``python -m benchmarks.bench_compile [--depth 10000]`` from the repository root.
@@ -13,10 +15,12 @@ Run: ``python -m benchmarks.bench_compile [--depth 10000]`` from the repository 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import tempfile
 
 import symgrad as sg
+from symgrad.backends.python import PythonProgram
 from symgrad.evaluate import Schedule
 
 from .bench_backends import w3
@@ -41,22 +45,22 @@ def main(argv=None) -> None:
         os.environ["SYMGRAD_CACHE"] = cache
         t_one_off = one_off(args.depth)          # first: nothing built or interned yet
         graph, _, _ = w3(args.depth)
+        gc.disable()                             # as sg.compile runs: the collector paused
         optimized, _, t_opt = timed(sg.optimize, graph)
-        _, _, t_schedule = timed(Schedule, optimized)
+        schedule, _, t_schedule = timed(Schedule, optimized)
+        _, _, t_assemble = timed(PythonProgram, schedule)
         source, _, t_src = timed(sg.to_python, optimized)
         _, _, t_compile = timed(compile, source, "<symgrad>", "exec")
-        for name in os.listdir(cache):           # the one-off's compile is in the cache
-            os.remove(os.path.join(cache, name))
+        gc.enable()
         _, _, t_total = timed(sg.compile, graph, backend="python")
-        _, _, t_cached = timed(sg.compile, graph, backend="python")
     print(f"W3 depth {args.depth}: {len(graph):,} nodes, {len(optimized):,} after optimize; "
           f"source {len(source) / 1e6:.1f} MB, {source.count(chr(10)):,} lines")
     print(f"| step | CPU s |\n|---|---|\n| sg.optimize | {t_opt:.2f} |\n"
           f"| schedule (evaluate.Schedule) | {t_schedule:.2f} |\n"
-          f"| source generation (sg.to_python, schedule included) | {t_src:.2f} |\n"
-          f"| CPython compile() | {t_compile:.2f} |\n"
+          f"| code assembled from the schedule (graphs of scalars) | {t_assemble:.2f} |\n"
+          f"| source path: source generation (sg.to_python, schedule included) | {t_src:.2f} |\n"
+          f"| source path: CPython compile() of it | {t_compile:.2f} |\n"
           f"| sg.compile(backend='python'), all | {t_total:.2f} (goal 1.5) |\n"
-          f"| sg.compile again, code object from the disk cache | {t_cached:.2f} |\n"
           f"| one-off: build + gradients + compile + first call | {t_one_off:.2f} "
           f"(goal {2 * CASADI_ONE_OFF:.2f} = 2 x CasADi) |")
 

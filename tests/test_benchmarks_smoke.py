@@ -133,6 +133,6 @@ def test_bench_compile_reports_every_step(capsys):
     from benchmarks import bench_compile
     bench_compile.main(["--depth", "30"])
     out = capsys.readouterr().out
-    for step in ("sg.optimize", "source generation", "CPython compile()", "goal 1.5",
-                 "disk cache", "one-off", "2 x CasADi"):
+    for step in ("sg.optimize", "code assembled", "source generation", "CPython compile()",
+                 "goal 1.5", "one-off", "2 x CasADi"):
         assert step in out

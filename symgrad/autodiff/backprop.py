@@ -17,7 +17,7 @@ from typing import Sequence
 
 from ..errors import GradientError, ShapeError, SymgradError
 from ..ir import Graph, Node, paused_gc, toposort
-from ..ir.types import is_float
+from ..ir.types import FLOAT_DTYPES, is_float
 from ..ops.arith import add
 from ..ops.elementwise import cast, where
 from ..ops.shape import broadcast_to, sum_to
@@ -100,10 +100,11 @@ def build_grad(z: Node, seed: Node, targets: Sequence[Node], observer=None,
             mask = masks.get(C, ()) if masks and C.op.elementwise else ()
             if mask or G_i.op is where:               # NaN-safe where (see nan_safe)
                 G_i, mask = nan_safe(G_i, D, mask)
-            fitted = fit_to(G_i, V)
-            if fitted.shape != G_i.shape:             # summed over broadcast axes: no mask
-                mask = ()
-            G_i = fitted
+            if G_i.shape != V.shape or G_i.dtype != V.dtype:
+                fitted = fit_to(G_i, V)
+                if fitted.shape != G_i.shape:         # summed over broadcast axes: no mask
+                    mask = ()
+                G_i = fitted
             if observer is not None:
                 observer.contribution(V, C, position, D, G_i)
             terms.append(G_i)
@@ -170,10 +171,11 @@ def prune(z: Node, targets: Sequence[Node], order: Sequence[Node] | None = None)
     G_prime = []
     for node in order:
         if node not in reached:
-            if not is_float(node.dtype):
+            if node.dtype not in FLOAT_DTYPES:
                 continue
+            rule = node.op.rule
             for position, parent in enumerate(node.inputs):
-                if parent in reached and node.op.rule(position) is not None:
+                if parent in reached and rule(position) is not None:
                     break
             else:
                 continue
@@ -186,11 +188,11 @@ def prune(z: Node, targets: Sequence[Node], order: Sequence[Node] | None = None)
 
 def get_consumers(G_prime: list) -> dict:
     """get_consumers(V, G') of the seeds for every V: the (consumer, input position) pairs."""
-    members = set(G_prime)
     table = {V: [] for V in G_prime}
     for C in G_prime:
+        rule = C.op.rule
         for position, V in enumerate(C.inputs):
-            if V in members and C.op.rule(position) is not None:
+            if V in table and rule(position) is not None:
                 table[V].append((C, position))
     return table
 

@@ -34,6 +34,7 @@ from ..evaluate import program
 from ..evaluate.program import (Runnable, check_result, constant_template, moved_frees,
                                 plan_buffers, step_calls)
 from ..ir import Graph, Node
+from . import bytecode
 from .cache import cache_dir, staged
 from .scalar import Spellings, float_literal
 
@@ -45,6 +46,7 @@ FUSE_DEPTH = 12                     # the most operations nested inside one expr
 FUSE_SIZE = 32                      # the most operations in one statement
 CACHE_MIN = 200_000                 # characters of source from which code is cached on disk
 _FILENAME = "<symgrad python backend>"
+ASSEMBLE = bytecode.SUPPORTED       # graphs of scalars get code assembled without source
 
 # Python precedence levels of the forms the generator writes (higher binds tighter)
 _COMPARE, _UNARY, _ATOM = 6, 12, 20
@@ -355,14 +357,12 @@ class _Source:
                       f"{sorted(self.forwards)!r}}}", ""]
         called = {name for form in self.forms.values() if form
                   for name in _CALLED.findall(form[0])}
-        lines += ["_float = float"] + [f"_{name} = math.{name}" for name in _EXACT_MATH]
-        lines += [f"{name} = np.{name[4:]}" for name in sorted(called) if name[:4] == "_np_"]
+        lines += _bindings(called)
         lines += [f"{into} = writing_into("
                   + (f"functools.partial(np.{name}, order='C')" if ordered else f"np.{name}")
                   + f", {arity})" for into, (name, arity, ordered) in sorted(self.into.items())]
         if any(ordered for _name, _arity, ordered in self.into.values()):
             lines.insert(0, "import functools")
-        lines += _HELPERS.splitlines()
         if values:
             lines += ["", "with np.errstate(all='ignore'):"] + ["    " + line for line in values]
         local = ", ".join(f"{name}={name}" for name in sorted(called | {"float", "bool"}))
@@ -405,6 +405,100 @@ class _Source:
             results.append(value)
         lines.append(f"    return [{', '.join(results)}]")
         return "\n".join(lines) + "\n"
+
+
+def _bindings(called: set) -> list:
+    """Module lines binding the names scalar forms call: ``_float``, the exact ``math``
+    functions, the numpy ufuncs called on floats (``_np_exp = np.exp``) and the helpers."""
+    return (["_float = float"] + [f"_{name} = math.{name}" for name in _EXACT_MATH]
+            + [f"{name} = np.{name[4:]}" for name in sorted(called) if name[:4] == "_np_"]
+            + _HELPERS.splitlines())
+
+
+def _assembled(schedule: Schedule):
+    """``sg_eval`` of a graph of float64/bool scalars with scalar forms only, its operations
+    assembled directly into one code object (``backends/bytecode.py``: no source is parsed, the
+    bytecode is CPython's own for each form); None for any other graph, or where ``ASSEMBLE``
+    is off or this Python's bytecode is not supported (the caller generates source)."""
+    nodes = schedule.nodes
+    if not (ASSEMBLE and schedule.scalar
+            and all(node.dtype in _NUMPY_NAME for node in nodes)):
+        return None
+    spell = Spellings(_Functions(), _literal)
+    forms: dict = {}                     # (op, params, dtype) -> [form, arity, snippet]
+    steps, constants = [], []            # (node, its forms entry); constant nodes
+    for node in nodes:
+        name = node.op.name
+        if name == "const" or name == "var":
+            if name == "const":
+                constants.append(node)
+            continue
+        key = (node.op, node.params, node.dtype)
+        entry = forms.get(key)
+        if entry is None:
+            form = spell(node)
+            if form is None:
+                return None
+            forms[key] = entry = [_form(form, node.dtype == "bool")[0], len(node.inputs), None]
+        steps.append((node, entry))
+    called = sorted({name for form, _arity, _s in forms.values() for name in _CALLED.findall(form)})
+    namespace: dict = {}
+    exec(builtins.compile("\n".join(["import math", "import numpy as np", *_bindings(set(called))]),
+                          _FILENAME, "exec"), namespace)    # generated lines only, as in text()
+    inputs = [(node, f"a{i}") for i, (_name, node, k) in enumerate(schedule.inputs)
+              if k is not None]
+    asm = bytecode.Assembler([arg for _node, arg in inputs] + called)
+    for entry in forms.values():
+        entry[2] = asm.snippet(entry[0], entry[1])
+        if entry[2] is None:
+            return None
+    load = {node: asm.load(j) for j, (node, _arg) in enumerate(inputs)}   # node -> its load
+    for node in constants:
+        value = node.value
+        load[node] = asm.load_const(bool(value) if node.dtype == "bool" else float(value))
+    # reads left per value; an output is read once more, at the end, so its local is never freed
+    unread = dict(Counter(chain(chain.from_iterable(node.inputs for node, _entry in steps),
+                                schedule.graph.outputs)))   # a plain dict: faster subscripts
+    local: dict = {}                     # operation node -> the value local holding it
+    loads, stores, free, new_local = asm.loads, asm.stores, asm.free, asm.local
+    body: list = []
+    add = body.append
+    for node, (_form_, _arity, snippet) in steps:
+        operands = node.inputs
+        if snippet.in_order:
+            for p in operands:
+                add(load[p])
+            add(snippet.pieces[-1])
+        else:
+            pieces = snippet.pieces
+            add(pieces[0])
+            for j, operand in enumerate(snippet.operands, 1):
+                add(load[operands[operand]])
+                add(pieces[j])
+        for p in operands:               # a value read for the last time frees its local
+            left = unread[p] - 1
+            unread[p] = left
+            if not left and p in local:
+                free.append(local[p])
+        local[node] = target = free.pop() if free else new_local()
+        add(stores[target])
+        load[node] = loads[target]
+    outputs = schedule.graph.outputs
+    body += [load[node] for node in outputs]
+    add(asm.returning(len(outputs)))
+    stack = max([entry[2].stack for entry in forms.values()] + [len(outputs)])
+    code = asm.code(b"".join(body), stack, "_part", _FILENAME)
+    namespace["_part"] = types.FunctionType(
+        code, namespace, "_part", tuple(namespace.get(name) or getattr(builtins, name)
+                                        for name in called))
+    wrapper = ["def sg_eval(" + ", ".join(f"a{i}" for i in range(len(schedule.inputs))) + "):",
+               "    with np.errstate(all='ignore'):",
+               "        r = _part(" + "".join(f"{'bool' if node.dtype == 'bool' else 'float'}"
+                                      f"({arg}), " for node, arg in inputs) + ")",
+               "    return [" + "".join(f"np.array(r[{i}], dtype=np.{_NUMPY_NAME[node.dtype]}), "
+                                     for i, node in enumerate(outputs)) + "]"]
+    exec(builtins.compile("\n".join(wrapper) + "\n", _FILENAME, "exec"), namespace)
+    return namespace["sg_eval"]
 
 
 def _array(value: np.ndarray) -> str:
@@ -470,13 +564,23 @@ class PythonProgram(Runnable):
 
     def __init__(self, schedule: Schedule):
         self.schedule, self.graph = schedule, schedule.graph
-        self.source = _Source(schedule).text()
-        namespace: dict = {}
-        # the source is generated from the graph only: op parameters appear as literals of
-        # plain data (``_literal``), names only through ``repr``; no user text is executed
-        exec(compiled(self.source), namespace)
-        self._fn = namespace["sg_eval"]
+        self._source = None
+        self._fn = _assembled(schedule)
+        if self._fn is None:
+            namespace: dict = {}
+            # the source is generated from the graph only: op parameters appear as literals of
+            # plain data (``_literal``), names only through ``repr``; no user text is executed
+            exec(compiled(self.source), namespace)
+            self._fn = namespace["sg_eval"]
         self._numpy = None
+
+    @property
+    def source(self) -> str:
+        """The generated source (``sg.to_python``'s); a graph whose code was assembled
+        directly generates it on first request."""
+        if self._source is None:
+            self._source = _Source(self.schedule).text()
+        return self._source
 
     def run(self, values: dict) -> list:
         arrays = self.schedule.load(values)

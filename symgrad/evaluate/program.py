@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import InputError, SymgradError
 from ..ir import REGISTRY, Graph, Node
+from ..ops._define import CONST
 
 # Checking mode: every instruction's value is checked against its node's declared dtype and
 # shape (the test suite turns it on; set SYMGRAD_CHECK=1 to use it elsewhere).
@@ -26,8 +27,9 @@ class Schedule:
     """A graph's needed nodes in topological order, resolved once and shared by every backend.
 
     ``nodes`` lists only what the outputs need (the graph's own listing, filtered by one
-    backward sweep: no second topological sort); ``last_use[node]`` is the position of its last
-    consumer, and ``frees_at[k]`` the positions whose values die at step ``k``.
+    backward sweep where it holds more: no second topological sort); ``last_use[node]`` is the
+    position of its last consumer, and ``frees_at[k]`` the positions whose values die at step
+    ``k`` (both computed on first use: a backend that keeps every value never pays for them).
     """
 
     def __init__(self, graph: Graph):
@@ -35,25 +37,45 @@ class Schedule:
             raise SymgradError(f"expected a Graph, got {type(graph).__name__}; wrap nodes with "
                                f"sg.Graph(...)")
         self.graph = graph
-        needed = set(graph.outputs)
-        for node in reversed(graph.nodes):
-            if node in needed:
-                needed.update(node.inputs)
-        self.nodes = nodes = [node for node in graph.nodes if node in needed]
-        self.slot = slot = {node: i for i, node in enumerate(nodes)}
-        self.last_use = last_use = {}
-        for k, node in enumerate(nodes):
-            for parent in node.inputs:
-                last_use[parent] = k
-        self.keep = keep = set(graph.outputs)
-        self.frees_at: dict[int, list] = {}
-        for node, k in last_use.items():
-            if node not in keep and not node.is_const:
-                self.frees_at.setdefault(k, []).append(slot[node])
+        if graph.forward is None:          # the listing is exactly the outputs' ancestors
+            nodes = list(graph.nodes)
+        else:                              # a derivative graph also lists its forward graph
+            needed = set(graph.outputs)
+            for node in reversed(graph.nodes):
+                if node in needed:
+                    needed.update(node.inputs)
+            nodes = [node for node in graph.nodes if node in needed]
+        self.nodes = nodes
+        self.slot = slot = dict(zip(nodes, range(len(nodes))))
+        self.keep = set(graph.outputs)
         self.inputs = [(v.name, v, slot.get(v)) for v in graph.inputs]
         self.names = {v.name for v in graph.inputs}
         self.output_slots = [slot[o] for o in graph.outputs]
-        self.scalar = all(not node.shape for node in nodes)
+        self.scalar = not any(node.shape for node in nodes)
+
+    @functools.cached_property
+    def last_use(self) -> dict:
+        """node -> the position of its last consumer (nodes no other node reads are absent)."""
+        last_use = {}
+        for k, node in enumerate(self.nodes):
+            for parent in node.inputs:
+                last_use[parent] = k
+        return last_use
+
+    @functools.cached_property
+    def frees_at(self) -> dict:
+        """step -> the slots whose values die there: read for the last time, neither an
+        output nor a constant."""
+        frees_at: dict[int, list] = {}
+        keep, slot = self.keep, self.slot
+        for node, k in self.last_use.items():
+            if node not in keep and node.op is not CONST:
+                slots = frees_at.get(k)
+                if slots is None:
+                    frees_at[k] = [slot[node]]
+                else:
+                    slots.append(slot[node])
+        return frees_at
 
     def load(self, values: dict, batch: bool = False) -> list:
         """The checked input arrays, in ``self.inputs`` order (InputError on a bad value); a

@@ -30,7 +30,7 @@ class Graph:
     postprocess = None   # see CompressedGraph: evaluation returns the output arrays as they are
 
     def __init__(self, outputs, inputs: Sequence | None = None, *,
-                 _forward: "Graph | None" = None):
+                 _forward: "Graph | None" = None, _listing: tuple | None = None):
         try:
             outputs = (outputs,) if isinstance(outputs, Node) else tuple(outputs)
         except TypeError:
@@ -44,8 +44,10 @@ class Graph:
                 raise SymgradError(f"Graph outputs must be symgrad nodes, got {type(out).__name__}"
                                    f" ({out!r}); wrap numbers with sg.const")
         self.outputs: tuple = outputs
-        # a derivative graph B lists its forward graph G first, then the appended nodes
-        self.nodes: tuple = tuple(toposort(outputs, done=_forward.nodes if _forward else ()))
+        if _listing is not None:     # the caller's own toposort of these outputs
+            self.nodes: tuple = _listing
+        else:  # a derivative graph B lists its forward graph G first, then the appended nodes
+            self.nodes = tuple(toposort(outputs, done=_forward.nodes if _forward else ()))
         self.forward = _forward  # for a derivative graph B: the graph G it was built from
         self._index = None
         used = _check_inputs(self.nodes)
@@ -121,8 +123,9 @@ class CompressedGraph(Graph):
 
 
 def _check_inputs(nodes) -> list:
+    """The input nodes of a listing, in order (ShapeError if one name has two types)."""
     used, by_name = [], {}
-    for node in nodes:
+    for node in [node for node in nodes if not node.inputs]:   # the leaves: few, found fast
         if node.is_input:
             other = by_name.setdefault(node.name, node)
             if other is not node:

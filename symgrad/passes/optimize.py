@@ -38,4 +38,8 @@ def optimize(graph: Graph, *, stabilize: bool = True, canonical: bool = False) -
                            f"with sg.Graph(...)")
     outputs = rewrite(graph.nodes, graph.outputs, rules.rules_for(stabilize), rules.COMMUTATIVE,
                       canonical=canonical)
+    if graph.forward is None and all(new is old for new, old in zip(outputs, graph.outputs)):
+        # nothing to rewrite (an output kept as it is has all its ancestors kept): the listing
+        # is the graph's own, which is the toposort of these outputs (no forward prefix)
+        return Graph(outputs, inputs=graph.inputs, _listing=graph.nodes)
     return Graph(outputs, inputs=graph.inputs)

@@ -17,6 +17,23 @@ from .cases import elementwise_graph, elementwise_ops, point_grid, tensor_graphs
 from .helpers import assert_same
 
 
+@pytest.fixture(autouse=True, params=["assembled", "source"])
+def code_path(request, monkeypatch):
+    """Every test runs both ways a graph of scalars becomes code: bytecode assembled directly
+    (``backends/bytecode.py``) and generated source compiled by CPython."""
+    monkeypatch.setattr(python_backend, "ASSEMBLE", request.param == "assembled")
+    return request.param
+
+
+def test_graphs_of_scalars_take_the_path_chosen_and_tensor_graphs_the_source(code_path):
+    x, y = sg.var("x"), sg.var("y")
+    fn = sg.compile(sg.Graph([sg.sin(x) * y, x < y]), backend="python")
+    assert (fn._source is None) == (code_path == "assembled")
+    assert "def sg_eval(a0, a1)" in fn.source        # generated on request when assembled
+    v = sg.var("v", (3,))
+    assert sg.compile(sg.Graph(sg.sin(v) * x), backend="python")._source is not None
+
+
 @pytest.mark.parametrize("op", elementwise_ops(), ids=lambda op: op.name)
 def test_every_elementwise_op_on_scalars_matches_the_interpreter_bit_for_bit(op):
     G, names = elementwise_graph(op)
@@ -208,8 +225,8 @@ def test_parts_pass_values_through_R_and_stay_bit_identical(monkeypatch):
             assert_same(g, e, values)
 
 
-def test_user_ops_run_and_only_plain_parameters_become_source():
-    op = sg.define_op("scaled_in_python_source", infer=lambda x, *, k: (x.shape, x.dtype),
+def test_user_ops_run_and_only_plain_parameters_become_source(code_path):
+    op = sg.define_op(f"scaled_in_python_{code_path}", infer=lambda x, *, k: (x.shape, x.dtype),
                       forward=lambda x, *, k: x * k, bprop=(lambda g, out, x, *, k: g * k,))
     x = sg.var("x")
     assert float(sg.compile(sg.Graph(op(x, k=2.5)), backend="python")(x=2.0)[0]) == 5.0
@@ -240,6 +257,7 @@ def test_compiled_code_is_cached_on_disk_and_a_damaged_cache_file_is_rewritten(
         monkeypatch, tmp_path):
     monkeypatch.setenv("SYMGRAD_CACHE", str(tmp_path))
     monkeypatch.setattr(python_backend, "CACHE_MIN", 0)
+    monkeypatch.setattr(python_backend, "ASSEMBLE", False)   # assembled code is not cached
     G = _chain(300)
     expected = sg.evaluate(G, {"x": 0.3})
     calls = []

@@ -71,6 +71,41 @@ def test_nodes_are_topologically_ordered():
     assert G.nodes[-1] is G.outputs[0]
 
 
+def _depth_first_listing(roots) -> list:
+    """The listing's definition, written plainly: post-order, inputs left to right, each node
+    at its first visit (an explicit stack of input iterators)."""
+    seen, order = set(), []
+    for root in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(root.inputs))]
+        while stack:
+            node, children = stack[-1]
+            child = next((c for c in children if c not in seen), None)
+            if child is None:
+                stack.pop()
+                order.append(node)
+            else:
+                seen.add(child)
+                stack.append((child, iter(child.inputs)))
+    return order
+
+
+def test_listing_is_the_depth_first_post_order_with_narrow_and_wide_nodes():
+    rng = np.random.default_rng(7)
+    pool = [x, y, z]
+    for i in range(300):          # shared subexpressions, unary to wide (> WIDE inputs) nodes
+        picks = [pool[j] for j in rng.integers(0, len(pool), size=rng.choice([1, 2, 3, 12]))]
+        node = (sg.sin(picks[0]) + i if len(picks) == 1 else picks[0] * picks[1] if
+                len(picks) == 2 else sg.where(picks[0] > 0, picks[1], picks[2]) if
+                len(picks) == 3 else sg.sum(sg.stack(picks)))
+        pool.append(node)
+    roots = pool[-1:-40:-3]
+    assert list(sg.Graph(roots).nodes) == _depth_first_listing(roots)
+    assert max(len(node.inputs) for node in sg.Graph(roots).nodes) == 12
+
+
 def test_listing_is_readable_and_one_line_per_node():
     G = sg.Graph(sg.sin(x) * 2.0 + y)
     text = str(G)

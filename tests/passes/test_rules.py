@@ -252,6 +252,10 @@ def test_optimize_is_idempotent_and_checks_its_argument():
     B = sg.gradients(sg.tanh(x * y) * sg.exp(x), [x, y])
     once = sg.optimize(B)
     assert len(sg.optimize(once)) == len(once)
+    twice = sg.optimize(once)                # nothing left to rewrite: the same listing
+    assert twice.nodes == sg.Graph(once.outputs, once.inputs).nodes == once.nodes
+    kept = sg.gradients(x * y, [y])          # output x, kept; B also lists y and x * y
+    assert sg.optimize(kept).nodes == sg.Graph(kept.outputs, kept.inputs).nodes
     with pytest.raises(sg.SymgradError, match="Graph"):
         sg.optimize(x)
 
