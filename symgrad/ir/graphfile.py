@@ -185,7 +185,7 @@ def _node(record, made: list) -> Node:
         raise _Bad("a node must be {\"op\": ..., \"inputs\": [...], \"params\": [...]}")
     name = record["op"]
     op = REGISTRY.lookup(name) if isinstance(name, str) else None
-    if op is None:
+    if op is None and name not in REGISTRY.retired:
         raise _Bad(f"unknown op {_short(name)} (a custom op must be defined with "
                    f"sg.define_op or sg.custom_gradient before loading)")
     inputs = tuple(made[i] for i in _ids(record["inputs"], len(made), "node inputs"))
@@ -194,6 +194,11 @@ def _node(record, made: list) -> Node:
             isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in params):
         raise _Bad(f"params must be a list of [name, value] pairs, got {_short(params)}")
     params = tuple((key, _decode(value)) for key, value in params)
+    if op is None:                              # an op of an older version: its replacement
+        try:
+            return REGISTRY.retired[name](*inputs, **dict(params))
+        except (TypeError, SymgradError) as error:
+            raise _Bad(f"bad {name} node {_short(record)}: {error}") from None
     if name == "var":
         kwargs = dict(params)
         if (set(kwargs) != {"name", "shape", "dtype"} or not isinstance(kwargs["name"], str)

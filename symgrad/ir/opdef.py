@@ -229,6 +229,9 @@ class Registry:
         self.functions: dict[str, Callable] = {}
         self.user_ops: dict[str, OpDef] = {}
         self.user_functions: dict[str, Callable] = {}
+        # ops of earlier versions, gone since: name -> builder of what replaced them (called
+        # with the old node's inputs and params), so that older graph files still load
+        self.retired: dict[str, Callable] = {}
         self.frozen = False
 
     def add_op(self, op: OpDef) -> OpDef:

@@ -10,6 +10,7 @@ for _module in (shape, reduce, linalg, composite, gather, products):
         REGISTRY.add_function(_fn.__name__.rstrip("_"), _fn)
 REGISTRY.add_function("var", var)
 REGISTRY.add_function("const", const)
+REGISTRY.retired["softmax_minus_onehot"] = composite.softmax_minus_onehot   # an op until 2026-11
 REGISTRY.freeze()
 
 __all__ = ["REGISTRY", "arith", "composite", "elementwise", "gather", "linalg", "logic",
