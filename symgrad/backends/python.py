@@ -25,6 +25,7 @@ import sys
 import types
 from collections import Counter
 from itertools import chain
+from operator import attrgetter
 
 import numpy as np
 
@@ -46,6 +47,7 @@ FUSE_DEPTH = 12                     # the most operations nested inside one expr
 FUSE_SIZE = 32                      # the most operations in one statement
 CACHE_MIN = 200_000                 # characters of source from which code is cached on disk
 _FILENAME = "<symgrad python backend>"
+_INPUTS = attrgetter("inputs")
 ASSEMBLE = bytecode.SUPPORTED       # graphs of scalars get code assembled without source
 
 # Python precedence levels of the forms the generator writes (higher binds tighter)
@@ -426,12 +428,12 @@ def _assembled(schedule: Schedule):
         return None
     spell = Spellings(_Functions(), _literal)
     forms: dict = {}                     # (op, params, dtype) -> [form, arity, snippet]
-    steps, constants = [], []            # (node, its forms entry); constant nodes
-    for node in nodes:
+    steps, constants = [], []            # (position, node, its forms entry); constant nodes
+    for k, node in enumerate(nodes):
         name = node.op.name
         if name == "const" or name == "var":
             if name == "const":
-                constants.append(node)
+                constants.append(k)
             continue
         key = (node.op, node.params, node.dtype)
         entry = forms.get(key)
@@ -440,63 +442,73 @@ def _assembled(schedule: Schedule):
             if form is None:
                 return None
             forms[key] = entry = [_form(form, node.dtype == "bool")[0], len(node.inputs), None]
-        steps.append((node, entry))
+        steps.append((k, node, entry))
     called = sorted({name for form, _arity, _s in forms.values() for name in _CALLED.findall(form)})
     namespace: dict = {}
     exec(builtins.compile("\n".join(["import math", "import numpy as np", *_bindings(set(called))]),
                           _FILENAME, "exec"), namespace)    # generated lines only, as in text()
-    inputs = [(node, f"a{i}") for i, (_name, node, k) in enumerate(schedule.inputs)
+    inputs = [(k, f"a{i}") for i, (_name, _node, k) in enumerate(schedule.inputs)
               if k is not None]
-    asm = bytecode.Assembler([arg for _node, arg in inputs] + called)
+    asm = bytecode.Assembler([arg for _k, arg in inputs] + called)
     for entry in forms.values():
         entry[2] = asm.snippet(entry[0], entry[1])
         if entry[2] is None:
             return None
-    load = {node: asm.load(j) for j, (node, _arg) in enumerate(inputs)}   # node -> its load
-    for node in constants:
-        value = node.value
-        load[node] = asm.load_const(bool(value) if node.dtype == "bool" else float(value))
-    # reads left per value; an output is read once more, at the end, so its local is never freed
-    unread = dict(Counter(chain(chain.from_iterable(node.inputs for node, _entry in steps),
-                                schedule.graph.outputs)))   # a plain dict: faster subscripts
-    local: dict = {}                     # operation node -> the value local holding it
+    load: list = [None] * len(nodes)     # the bytes loading each value
+    for j, (k, _arg) in enumerate(inputs):
+        load[k] = asm.load(j)
+    for k in constants:
+        value = nodes[k].value
+        load[k] = asm.load_const(bool(value) if nodes[k].dtype == "bool" else float(value))
+    # every node's input slots, end to end (from ``start[k]``), and each value's last reader:
+    # there its local is freed for reuse (an output is read last by the return, never freed)
+    inputs_of = list(map(_INPUTS, nodes))
+    flat = list(map(schedule.slot.__getitem__, chain.from_iterable(inputs_of)))
+    arity = np.fromiter(map(len, inputs_of), dtype=np.intp, count=len(nodes))
+    start = (np.cumsum(arity) - arity).tolist()
+    last = np.full(len(nodes), -1, dtype=np.intp)
+    np.maximum.at(last, np.asarray(flat, dtype=np.intp),
+                  np.repeat(np.arange(len(nodes), dtype=np.intp), arity))
+    last[schedule.output_slots] = len(nodes)
+    last = last.tolist()
+    local = [-1] * len(nodes)            # the value local holding an operation's value
     loads, stores, free, new_local = asm.loads, asm.stores, asm.free, asm.local
     body: list = []
     add = body.append
-    for node, (_form_, _arity, snippet) in steps:
-        operands = node.inputs
+    for k, node, (_form_, count, snippet) in steps:
+        args = flat[start[k]:start[k] + count]
         if snippet.in_order:
-            for p in operands:
-                add(load[p])
+            for q in args:
+                add(load[q])
             add(snippet.pieces[-1])
         else:
             pieces = snippet.pieces
             add(pieces[0])
             for j, operand in enumerate(snippet.operands, 1):
-                add(load[operands[operand]])
+                add(load[args[operand]])
                 add(pieces[j])
-        for p in operands:               # a value read for the last time frees its local
-            left = unread[p] - 1
-            unread[p] = left
-            if not left and p in local:
-                free.append(local[p])
-        local[node] = target = free.pop() if free else new_local()
+        for q in args:
+            if last[q] == k and local[q] >= 0:       # read for the last time: free its local
+                free.append(local[q])
+                local[q] = -1
+        local[k] = target = free.pop() if free else new_local()
         add(stores[target])
-        load[node] = loads[target]
-    outputs = schedule.graph.outputs
-    body += [load[node] for node in outputs]
+        load[k] = loads[target]
+    outputs = schedule.output_slots
+    body += [load[k] for k in outputs]
     add(asm.returning(len(outputs)))
     stack = max([entry[2].stack for entry in forms.values()] + [len(outputs)])
     code = asm.code(b"".join(body), stack, "_part", _FILENAME)
     namespace["_part"] = types.FunctionType(
         code, namespace, "_part", tuple(namespace.get(name) or getattr(builtins, name)
                                         for name in called))
+    converted = "".join(f"{'bool' if nodes[k].dtype == 'bool' else 'float'}({arg}), "
+                        for k, arg in inputs)
+    results = "".join(f"np.array(r[{i}], dtype=np.{_NUMPY_NAME[nodes[k].dtype]}), "
+                      for i, k in enumerate(outputs))
     wrapper = ["def sg_eval(" + ", ".join(f"a{i}" for i in range(len(schedule.inputs))) + "):",
-               "    with np.errstate(all='ignore'):",
-               "        r = _part(" + "".join(f"{'bool' if node.dtype == 'bool' else 'float'}"
-                                      f"({arg}), " for node, arg in inputs) + ")",
-               "    return [" + "".join(f"np.array(r[{i}], dtype=np.{_NUMPY_NAME[node.dtype]}), "
-                                     for i, node in enumerate(outputs)) + "]"]
+               "    with np.errstate(all='ignore'):", f"        r = _part({converted})",
+               f"    return [{results}]"]
     exec(builtins.compile("\n".join(wrapper) + "\n", _FILENAME, "exec"), namespace)
     return namespace["sg_eval"]
 
