@@ -81,8 +81,8 @@ class Snippet:
 
 class Assembler:
     """Builds one function's code object: parameters first (``params``: the inputs, then the
-    functions snippets call, bound as defaults), then value locals, reused once dead
-    (``local``/``release``), and a constants table."""
+    functions snippets call, bound as defaults), then value locals (``local``; the caller puts
+    a local whose value is dead on ``free`` for reuse), and a constants table."""
 
     def __init__(self, params: list):
         self.params = list(params)
@@ -115,6 +115,7 @@ class Assembler:
         return local
 
     def load(self, local: int) -> bytes:
+        """``LOAD_FAST local`` (``loads`` and ``stores`` grow to cover it)."""
         loads = self.loads
         if local >= len(loads):                   # grown in blocks: fewer calls, same bytes
             stop = max(local + 1, len(loads) + 4096)
