@@ -34,7 +34,7 @@ from ..evaluate import Program, Schedule, fresh_outputs
 from ..evaluate import program
 from ..evaluate.program import (Runnable, check_result, constant_template, moved_frees,
                                 plan_buffers, step_calls)
-from ..ir import Graph, Node
+from ..ir import Graph, Node, params_key
 from . import bytecode
 from .cache import cache_dir, staged
 from .scalar import Spellings, float_literal
@@ -270,7 +270,7 @@ class _Source:
             if here < 0:
                 continue
             op = node.op
-            key = (op, node.params, node.dtype)
+            key = (op, params_key(node.params) if node.params else (), node.dtype)
             form = forms.get(key, False)
             if form is False:
                 form = spell(node) if scalar[k] else None
@@ -435,7 +435,7 @@ def _assembled(schedule: Schedule):
             if name == "const":
                 constants.append(k)
             continue
-        key = (node.op, node.params, node.dtype)
+        key = (node.op, params_key(node.params) if node.params else (), node.dtype)
         entry = forms.get(key)
         if entry is None:
             form = spell(node)

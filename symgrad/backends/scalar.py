@@ -10,6 +10,8 @@ import re
 
 import numpy as np
 
+from ..ir import params_key
+
 # numpy ufuncs spelled as operators; every other ufunc keeps its numpy name (about numpy, not ops)
 _OPERATORS = {"add": "({0} + {1})", "subtract": "({0} - {1})", "multiply": "({0} * {1})",
               "divide": "({0} / {1})", "negative": "(-{0})", "greater": "({0} > {1})",
@@ -61,7 +63,7 @@ class Spellings:
         self.functions, self.literal, self.cache = functions, literal, {}
 
     def __call__(self, node) -> str | None:
-        key = (node.op, node.params)
+        key = (node.op, params_key(node.params))
         if key not in self.cache:
             form = scalar_form(node.op)
             self.cache[key] = (None if form is None else prepare(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 import sys
 import threading
 
@@ -175,7 +176,7 @@ def intern(op: OpDef, inputs: tuple, params: tuple = (), like: Node | None = Non
     whose shape and dtype come from ``op.infer`` (which raises ShapeError on a mismatch), or are
     those of ``like``, a node the caller knows has the same type (a rewrite rebuilding a node
     from inputs of unchanged types)."""
-    key = (op, params, inputs)
+    key = (op, params_key(params) if params else (), inputs)
     node = _TABLE.get(key)           # no lock needed: see _collect
     if node is not None:
         return node
@@ -198,7 +199,15 @@ def intern(op: OpDef, inputs: tuple, params: tuple = (), like: Node | None = Non
 
 def interned(op: OpDef, inputs: tuple, params: tuple = ()) -> Node | None:
     """The node ``op(*inputs, **dict(params))`` if it has been built, else None (builds nothing)."""
-    return _TABLE.get((op, params, inputs))
+    return _TABLE.get((op, params_key(params) if params else (), inputs))
+
+
+def params_key(params: tuple) -> tuple:
+    """``params`` as a key that tells apart what Python calls equal: a value's type and a float
+    zero's sign count (``heaviside(x, at0=-0.0)`` is not ``at0=0.0``, nor ``1`` ``1.0``)."""
+    return tuple((name, type(value), value,
+                  isinstance(value, float) and math.copysign(1.0, value) < 0)
+                 for name, value in params)
 
 
 def _collect() -> None:

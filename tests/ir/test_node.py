@@ -176,3 +176,13 @@ def test_constants_fold_at_build_time():
     assert x * 1 is x and x + -0.0 is x and x - 0 is x and x / 1 is x and -(-x) is x
     assert (x + 0).op.name == "add"          # never x + 0.0 -> x: -0.0 + 0.0 is +0.0
     assert (x * 0).op.name == "mul"          # never x * 0 -> 0: that is NaN for x = inf
+
+
+def test_params_equal_in_python_but_not_in_value_make_different_nodes():
+    x = sg.var("x")
+    minus, plus = sg.heaviside(x, at0=-0.0), sg.heaviside(x, at0=0.0)
+    assert minus is not plus and minus is sg.heaviside(x, at0=-0.0)
+    G = sg.Graph([minus, plus])
+    for backend in ("numpy", "python"):
+        got = sg.compile(G, backend=backend, optimize=False)(x=0.0)
+        assert [np.signbit(v) for v in got] == [True, False], backend
