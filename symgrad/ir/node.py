@@ -203,10 +203,9 @@ def interned(op: OpDef, inputs: tuple, params: tuple = ()) -> Node | None:
 
 
 def params_key(params: tuple) -> tuple:
-    """``params`` as a key that tells apart what Python calls equal: a value's type and a float
-    zero's sign count (``heaviside(x, at0=-0.0)`` is not ``at0=0.0``, nor ``1`` ``1.0``)."""
-    return tuple((name, type(value), value,
-                  isinstance(value, float) and math.copysign(1.0, value) < 0)
+    """``params`` as a key where a float zero's sign counts: ``heaviside(x, at0=-0.0)`` is not
+    ``at0=0.0``, although Python calls the two equal (``at0=1`` and ``at0=1.0`` stay one)."""
+    return tuple((name, value, isinstance(value, float) and math.copysign(1.0, value) < 0)
                  for name, value in params)
 
 
