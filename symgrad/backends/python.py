@@ -445,8 +445,10 @@ def _assembled(schedule: Schedule):
         steps.append((k, node, entry))
     called = sorted({name for form, _arity, _s in forms.values() for name in _CALLED.findall(form)})
     namespace: dict = {}
+    # generated lines only, as in ``text()``: the package's own bindings and helpers, and names
+    # of numpy ufuncs found by ``_CALLED`` in forms spelled from op records; no user text
     exec(builtins.compile("\n".join(["import math", "import numpy as np", *_bindings(set(called))]),
-                          _FILENAME, "exec"), namespace)    # generated lines only, as in text()
+                          _FILENAME, "exec"), namespace)
     inputs = [(k, f"a{i}") for i, (_name, _node, k) in enumerate(schedule.inputs)
               if k is not None]
     asm = bytecode.Assembler([arg for _k, arg in inputs] + called)
@@ -509,6 +511,8 @@ def _assembled(schedule: Schedule):
     wrapper = ["def sg_eval(" + ", ".join(f"a{i}" for i in range(len(schedule.inputs))) + "):",
                "    with np.errstate(all='ignore'):", f"        r = _part({converted})",
                f"    return [{results}]"]
+    # the wrapper names its arguments a0, a1, ... and the outputs by index; its only other
+    # words are dtype names from ``_NUMPY_NAME``: no input name or other user text is written
     exec(builtins.compile("\n".join(wrapper) + "\n", _FILENAME, "exec"), namespace)
     return namespace["sg_eval"]
 
