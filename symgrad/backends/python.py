@@ -270,7 +270,7 @@ class _Source:
             if here < 0:
                 continue
             op = node.op
-            key = (op, params_key(node.params) if node.params else (), node.dtype)
+            key = (op, params_key(node.params), node.dtype)
             form = forms.get(key, False)
             if form is False:
                 form = spell(node) if scalar[k] else None
@@ -435,7 +435,7 @@ def _assembled(schedule: Schedule):
             if name == "const":
                 constants.append(k)
             continue
-        key = (node.op, params_key(node.params) if node.params else (), node.dtype)
+        key = (node.op, params_key(node.params), node.dtype)
         entry = forms.get(key)
         if entry is None:
             form = spell(node)

@@ -176,7 +176,7 @@ def intern(op: OpDef, inputs: tuple, params: tuple = (), like: Node | None = Non
     whose shape and dtype come from ``op.infer`` (which raises ShapeError on a mismatch), or are
     those of ``like``, a node the caller knows has the same type (a rewrite rebuilding a node
     from inputs of unchanged types)."""
-    key = (op, params_key(params) if params else (), inputs)
+    key = (op, params_key(params) if params else (), inputs)   # (most nodes: no call)
     node = _TABLE.get(key)           # no lock needed: see _collect
     if node is not None:
         return node
@@ -199,7 +199,7 @@ def intern(op: OpDef, inputs: tuple, params: tuple = (), like: Node | None = Non
 
 def interned(op: OpDef, inputs: tuple, params: tuple = ()) -> Node | None:
     """The node ``op(*inputs, **dict(params))`` if it has been built, else None (builds nothing)."""
-    return _TABLE.get((op, params_key(params) if params else (), inputs))
+    return _TABLE.get((op, params_key(params), inputs))
 
 
 def params_key(params: tuple) -> tuple:
