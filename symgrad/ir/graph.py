@@ -26,7 +26,7 @@ class Graph:
     (['x', 'y'], 5)
     """
 
-    __slots__ = ("outputs", "inputs", "nodes", "forward", "_index")
+    __slots__ = ("outputs", "inputs", "_nodes", "forward", "_index")
     postprocess = None   # see CompressedGraph: evaluation returns the output arrays as they are
 
     def __init__(self, outputs, inputs: Sequence | None = None, *,
@@ -44,17 +44,36 @@ class Graph:
                 raise SymgradError(f"Graph outputs must be symgrad nodes, got {type(out).__name__}"
                                    f" ({out!r}); wrap numbers with sg.const")
         self.outputs: tuple = outputs
-        if _listing is not None:     # the caller's own toposort of these outputs
-            self.nodes: tuple = _listing
-        else:  # a derivative graph B lists its forward graph G first, then the appended nodes
-            self.nodes = tuple(toposort(outputs, done=_forward.nodes if _forward else ()))
         self.forward = _forward  # for a derivative graph B: the graph G it was built from
+        self._nodes = _listing   # the caller's own toposort of these outputs, if it has one
         self._index = None
         used = _check_inputs(self.nodes)
         if inputs is None:
             self.inputs: tuple = tuple(used)
         else:
             self.inputs = _resolve_inputs(inputs, used)
+
+    @classmethod
+    def _appended(cls, outputs: tuple, inputs: tuple, forward: "Graph") -> "Graph":
+        """A derivative graph B (``gradients``): ``forward``'s nodes, then the nodes appended
+        to them, listed when first asked for (a caller that only takes B's outputs never pays
+        for the listing). ``inputs`` are input nodes covering every input the outputs use,
+        with one type per name: the caller knows them (``forward``'s and the targets)."""
+        graph = object.__new__(cls)
+        graph.outputs, graph.inputs, graph.forward = outputs, inputs, forward
+        graph._nodes = graph._index = None
+        return graph
+
+    @property
+    def nodes(self) -> tuple:
+        """Every node the outputs need, once each, inputs before consumers (a derivative graph
+        B lists its forward graph G first, then the appended nodes)."""
+        nodes = self._nodes
+        if nodes is None:
+            forward = self.forward
+            nodes = self._nodes = tuple(toposort(self.outputs,
+                                                 done=forward.nodes if forward else ()))
+        return nodes
 
     def __len__(self) -> int:
         return len(self.nodes)
