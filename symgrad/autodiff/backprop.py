@@ -18,7 +18,7 @@ from typing import Sequence
 from ..errors import GradientError, ShapeError, SymgradError
 from ..ir import Graph, Node, paused_gc, toposort
 from ..ir.types import FLOAT_DTYPES, is_float
-from ..ops.arith import add
+from ..ops.arith import add, neg, sub
 from ..ops.elementwise import cast, where
 from ..ops.shape import broadcast_to, sum_to
 from ..ops._define import const, is_value, lift
@@ -63,7 +63,10 @@ def gradients(f, wrt: Sequence, grad_output=None, disconnected: str = "zero") ->
     inputs = inputs_with(graph, targets)
     if isinstance(grad_output, Node):                 # a symbolic seed may bring new inputs
         inputs += tuple(v for v in Graph(grad_output).inputs if v not in inputs)
-    return Graph(outputs, inputs, _forward=graph)
+        return Graph(outputs, inputs, _forward=graph)    # (checked: one type per name)
+    # the bprops use f's nodes, the targets and constants only: f's inputs and the targets
+    # cover B's, so B is listed only if asked (``gradients(...).outputs`` never pays for it)
+    return Graph._appended(tuple(outputs), inputs, graph)
 
 
 def inputs_with(graph: Graph, targets) -> tuple:
@@ -112,7 +115,7 @@ def build_grad(z: Node, seed: Node, targets: Sequence[Node], observer=None,
         if terms:
             grad = terms[0]
             for term in terms[1:]:                    # G <- sum_i G^(i)
-                grad = add(grad, term)
+                grad = plus(grad, term)
             grad_table[V] = grad
             if term_masks[0]:                         # the masks every term carries
                 shared = tuple(m for m in term_masks[0] if all(m in t for t in term_masks))
@@ -121,6 +124,17 @@ def build_grad(z: Node, seed: Node, targets: Sequence[Node], observer=None,
             if observer is not None:
                 observer.stored(V, grad)
     return grad_table
+
+
+def plus(a: Node, b: Node) -> Node:
+    """The node a + b, written ``a - y`` when b is ``-y`` (``b - y`` when a is ``-y``): IEEE
+    subtraction is the addition of the negation, so the value is the same, and ``sg.optimize``
+    finds no ``x + (-y)`` to rewrite (a rewrite there rebuilds every node above it)."""
+    if b.op is neg:
+        return sub(a, b.inputs[0])
+    if a.op is neg:
+        return sub(b, a.inputs[0])
+    return add(a, b)
 
 
 MAX_MASKS = 4    # where-conditions remembered per gradient (the innermost ones)
