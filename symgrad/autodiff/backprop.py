@@ -6,7 +6,8 @@ Algorithm 5 (outer skeleton)  -> ``gradients`` and ``prune``:
 Algorithm 6 (build_grad)      -> ``build_grad``:
     for V in G' in reverse topological order (so every consumer C of V is done before V):
         for C in get_consumers(V, G'):  D = grad_table[C];  G_i = C.op.bprop(inputs(C), V, D)
-        grad_table[V] = sum_i G_i       (the sum and its terms are new graph nodes)
+        grad_table[V] = sum_i G_i       (the sum and its terms are new graph nodes; a term -y
+                                         is summed as a subtraction, the same IEEE value)
 The recursion of the seeds' build_grad is replaced by the reverse topological loop: when the
 loop reaches V, every grad_table[C] it needs is already there. No number is computed.
 """
