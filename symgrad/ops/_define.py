@@ -219,6 +219,16 @@ def comparison(name: str):
     return infer
 
 
+def needs(*ops: OpDef):
+    """Mark a rule (an op's ``simplify``, or a rewrite rule of ``sg.optimize``) as able to fire
+    only on a node with an input made by one of ``ops``: the rewrite driver then skips it on
+    the other nodes without calling it."""
+    def mark(rule):
+        rule.needs = frozenset(ops)
+        return rule
+    return mark
+
+
 def is_value(node: Node, number: float) -> bool:
     """True when ``node`` is a constant whose every element equals ``number``."""
     return node.op is CONST and node.params[0][1].uniform == number

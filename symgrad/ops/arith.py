@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._define import CONST, define_op, elementwise, is_value, same_type
+from ._define import CONST, define_op, elementwise, is_value, needs, same_type
 
 
 def _neutral_zero(zero, x, negative: bool) -> bool:
@@ -21,6 +21,7 @@ def _neutral_zero(zero, x, negative: bool) -> bool:
     return bool(signs.all() if negative else not signs.any())
 
 
+@needs(CONST)
 def _add_identity(a, b):
     if a.op is not CONST and b.op is not CONST:
         return None
@@ -31,6 +32,7 @@ def _add_identity(a, b):
     return None
 
 
+@needs(CONST)
 def _sub_identity(a, b):
     if a.op is not CONST and b.op is not CONST:
         return None
@@ -41,6 +43,7 @@ def _sub_identity(a, b):
     return None
 
 
+@needs(CONST)
 def _mul_identity(a, b):
     if a.op is not CONST and b.op is not CONST:
         return None
@@ -52,6 +55,7 @@ def _mul_identity(a, b):
     return None
 
 
+@needs(CONST)
 def _div_identity(a, b):
     return a if is_value(b, 1) and same_type(a, b) else None
 

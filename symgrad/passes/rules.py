@@ -14,22 +14,13 @@ import numpy as np
 
 from ..ir import Node, OpDef
 from ..ops import const
-from ..ops._define import CONST, FOLD_LIMIT, is_value
+from ..ops._define import CONST, FOLD_LIMIT, is_value, needs
 from ..ops.arith import add, mul, neg, sub
 from ..ops.composite import log_softmax, nll, softmax_op
 from ..ops.elementwise import exp, expm1, log1p, sigmoid, softplus, sqrt
 from ..ops.shape import broadcast_to, broadcast_to_op, reshape, reshape_op
 
 FOLD_WORK = 1 << 24  # a folded op may touch at most this many (output, input) element pairs
-
-
-def needs(*ops: OpDef):
-    """Mark a rule as able to fire only on a node with an input made by one of ``ops``: the
-    driver then skips it on the other nodes without calling it."""
-    def mark(rule):
-        rule.needs = frozenset(ops)
-        return rule
-    return mark
 
 
 def _scalar_const(node: Node, number: float) -> bool:
@@ -126,8 +117,11 @@ def build_identity(op: OpDef):
     simplify = op.simplify
     if simplify is None:
         return None
-    return lambda node: simplify(*node.inputs, **dict(node.params)) if node.params else \
-        simplify(*node.inputs)
+    rule = (lambda node: simplify(*node.inputs, **dict(node.params)) if node.params else
+            simplify(*node.inputs))
+    if hasattr(simplify, "needs"):       # e.g. x*1: tried only where an input is a constant
+        rule.needs = simplify.needs
+    return rule
 
 
 def shared_log_softmax(node):
