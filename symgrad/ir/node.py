@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import math
 import sys
 import threading
@@ -212,24 +213,32 @@ def params_key(params: tuple) -> tuple:
 def _collect() -> None:
     """Drop the table's nodes that nothing outside it references (the caller holds ``_LOCK``).
 
-    Entries are visited newest first, so a dead consumer is removed before its inputs are checked
-    and a whole dead subgraph goes in one pass. A node that looks unreferenced (count 3: the
-    table, the local name, getrefcount's argument) is taken out of the table and counted again
-    (now 2 if dead); if another thread looked it up meanwhile, that thread's reference shows and
-    the node goes back. So a lock-free lookup either holds the node (which keeps it) or misses
-    it and waits on ``_LOCK`` in ``intern``, then finds it again or, if it was dead, makes the
-    only one.
+    The reference counts of all nodes are read in one pass at C speed; a node the table alone
+    holds (count 2 there: the table and the count's argument) is a candidate. Candidates are
+    visited newest first, and each node dropped puts its inputs on the list (it may have been
+    their last consumer), so a whole dead subgraph goes in one collection. A candidate is taken
+    out of the table and counted again (2 if dead); if another thread looked it up meanwhile,
+    that thread's reference shows and the node goes back. So a lock-free lookup either holds
+    the node (which keeps it) or misses it and waits on ``_LOCK`` in ``intern``, then finds it
+    again or, if it was dead, makes the only one.
     """
-    items = list(_TABLE.items())
-    while items:
-        key, node = items.pop()  # popped, so a dropped entry no longer holds its inputs alive
-        if sys.getrefcount(node) <= 3:
-            del node
-            node = _TABLE.pop(key)
-            if sys.getrefcount(node) > 2:
-                _TABLE[key] = node     # looked up by another thread meanwhile: still live
-        del node, key
-    _COLLECT_AT[0] = max(_COLLECT_MIN, 2 * len(_TABLE))
+    table = _TABLE
+    unreferenced = map((2).__ge__, map(sys.getrefcount, table.values()))
+    keys = list(itertools.compress(table, unreferenced))
+    while keys:
+        key = keys.pop()
+        node = table.get(key)
+        if node is None or sys.getrefcount(node) > 3:   # (the table, ``node``, the argument)
+            continue
+        del node
+        node = table.pop(key)
+        if sys.getrefcount(node) > 2:  # looked up by another thread meanwhile: still live
+            table[key] = node
+        else:
+            keys.extend((x.op, params_key(x.params) if x.params else (), x.inputs)
+                        for x in node.inputs)
+        del node
+    _COLLECT_AT[0] = max(_COLLECT_MIN, 2 * len(table))
 
 
 _PAUSE_LOCK = threading.Lock()
