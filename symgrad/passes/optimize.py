@@ -36,10 +36,10 @@ def optimize(graph: Graph, *, stabilize: bool = True, canonical: bool = False) -
     if not isinstance(graph, Graph):
         raise SymgradError(f"optimize expects a Graph, got {type(graph).__name__}; wrap nodes "
                            f"with sg.Graph(...)")
-    outputs = rewrite(graph.nodes, graph.outputs, rules.rules_for(stabilize), rules.COMMUTATIVE,
-                      canonical=canonical)
-    if graph.forward is None and all(new is old for new, old in zip(outputs, graph.outputs)):
-        # nothing to rewrite (an output kept as it is has all its ancestors kept): the listing
-        # is the graph's own, which is the toposort of these outputs (no forward prefix)
-        return Graph(outputs, inputs=graph.inputs, _listing=graph.nodes)
+    outputs, listing = rewrite(graph.nodes, graph.outputs, rules.rules_for(stabilize),
+                               rules.COMMUTATIVE, canonical=canonical)
+    if graph.forward is None and listing is not None:
+        # the listing is the graph's own toposort (no forward prefix), rewritten: the toposort
+        # of the new outputs (see ``rewrite``), without walking the graph again
+        return Graph(outputs, inputs=graph.inputs, _listing=listing)
     return Graph(outputs, inputs=graph.inputs)

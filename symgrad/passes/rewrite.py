@@ -14,8 +14,11 @@ TWIN_CASCADE_LIMIT = 1 << 12  # see ``rewrite``: the most nodes a commuted-twin 
 
 
 def rewrite(order, outputs, rules_for: Callable, commutative: dict | None = None, *,
-            canonical: bool = False) -> list:
-    """The rewritten ``outputs``, given ``order``, a topological listing of their ancestors.
+            canonical: bool = False) -> tuple:
+    """``(outputs, listing)``: the rewritten ``outputs``, given ``order``, a topological listing
+    of their ancestors, and the rewritten nodes listed in the order ``toposort`` gives them
+    when ``order`` is the toposort of ``outputs`` and the sweep only rebuilt nodes on
+    rewritten inputs and merged equal nodes (no rule fired, no operands swapped), else None.
 
     ``rules_for(op)`` gives the rules ``node -> node | None`` for an op's nodes (asked once per
     op); the first replacement with the node's shape and dtype wins and is itself rewritten, so
@@ -41,6 +44,12 @@ def rewrite(order, outputs, rules_for: Callable, commutative: dict | None = None
 
     A node whose inputs did not change and where no rule fires is kept as it is; the others are
     rebuilt with the node's shape and dtype (rules keep both), without inferring them again.
+
+    Why the listing is then ``order`` mapped and without repeats: a rebuilt node has the images
+    of its inputs in the same places, so a depth-first walk meets the same nodes in the same
+    order, and a node merged into one settled earlier (its commuted twin, or a node rebuilt
+    equal to it) is met when its image and every input of it are already listed, so the walk
+    adds nothing there; and no node is left dead (a merge keeps the same inputs).
     """
     commutative = commutative or {}
     plans: dict = {}     # op -> (rules always tried, all rules, their trigger ops, commutes,
@@ -52,6 +61,7 @@ def rewrite(order, outputs, rules_for: Callable, commutative: dict | None = None
     keys: dict = {}      # with ``canonical``: settled node -> structural key
     param_keys: dict = {}  # (op, params) -> the key of the op with those params
     budget = [REWRITES_PER_NODE * (len(order) + 1)]
+    restructured = [False]  # a rule fired or operands were swapped: the listing is redone
 
     def key_of(node, op_key, inputs, commutes) -> int:
         if not inputs:
@@ -87,6 +97,7 @@ def rewrite(order, outputs, rules_for: Callable, commutative: dict | None = None
             elif canonical:
                 if keys[a] > keys[b]:
                     inputs, changed = (b, a), True
+                    restructured[0] = True
             elif (changed or position >= late) and a is not b:
                 twin = interned(op, (b, a), node.params)
                 if twin is not None:
@@ -134,8 +145,10 @@ def rewrite(order, outputs, rules_for: Callable, commutative: dict | None = None
         if node not in final:
             out = step(node)
             if out is not None:
+                restructured[0] = True
                 _settle_replacement(node, out, step, final, moved, budget)
-    return [final[out] for out in outputs]
+    listing = None if restructured[0] else tuple(dict.fromkeys(map(rewritten, order)))
+    return [final[out] for out in outputs], listing
 
 
 def _plan(op, rules, commutes) -> tuple:

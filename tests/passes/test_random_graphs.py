@@ -14,6 +14,8 @@ from symgrad.ir import intern
 from symgrad.ops.arith import add, div, mul, sub
 from symgrad.ops.elementwise import maximum, minimum, pow_
 from symgrad.ops.shape import reshape_op, transpose_op
+from symgrad.passes import rules
+from symgrad.passes.rewrite import rewrite
 from symgrad.passes.rules import COMMUTATIVE
 from tests.helpers.bitwise import assert_same_bits
 
@@ -101,6 +103,7 @@ def test_exact_rewrites_keep_every_bit(G, inputs):
     inputs = dict(inputs, v=np.reshape(inputs["v"], (2, 3)))
     O = sg.optimize(G, stabilize=False)
     assert O.inputs == G.inputs
+    assert O.nodes == sg.Graph(O.outputs, O.inputs).nodes        # the outputs' own toposort
     assert _work(O) <= _work(sg.Graph(G.outputs, G.inputs))
     expected = sg.evaluate(G, inputs)
     for k, (got, want) in enumerate(zip(sg.evaluate(O, inputs), expected)):
@@ -146,3 +149,33 @@ def test_canonical_order_does_not_depend_on_operand_order(G, flips, inputs):
     exact = sg.optimize(H, stabilize=False, canonical=True)
     for k, (got, want) in enumerate(zip(sg.evaluate(exact, inputs), sg.evaluate(G, inputs))):
         assert_same_bits(got, want, f"output {k}")
+
+
+@st.composite
+def merge_only_graphs(draw):
+    """Raw graphs of add, mul, sin and exp over two inputs, with commuted twins and repeats:
+    no rule fires on them, optimize only merges nodes and rebuilds their consumers."""
+    pool = [sg.var("x"), sg.var("y")]
+    for _ in range(draw(st.integers(1, 30))):
+        a, b = (pool[draw(st.integers(0, len(pool) - 1))] for _ in range(2))
+        kind = draw(st.integers(0, 3))
+        if kind < 2:
+            op = (add, mul)[kind]
+            pool.append(intern(op, (a, b)))
+            if draw(st.booleans()):              # its commuted twin, used from here on
+                pool.append(intern(op, (b, a)))
+        else:
+            pool.append(intern(sg.exp if kind == 2 else sg.sin, (a,)))
+    count = draw(st.integers(1, 3))
+    return sg.Graph(pool[-count:] + [pool[draw(st.integers(2, len(pool) - 1))]]
+                    if len(pool) > 2 else pool)
+
+
+@settings(max_examples=150, deadline=None)
+@given(merge_only_graphs())
+def test_a_sweep_that_only_merges_lists_the_new_graph_without_a_new_walk(G):
+    outputs, listing = rewrite(G.nodes, G.outputs, rules.rules_for(True), COMMUTATIVE)
+    assert listing is not None                   # no rule fired: the listing is mapped
+    assert listing == sg.Graph(outputs).nodes    # exactly the toposort a new walk gives
+    O = sg.optimize(G)
+    assert O.nodes == listing and len(O) <= len(G)
