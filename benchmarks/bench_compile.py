@@ -1,7 +1,8 @@
 """Where the python backend's compile time goes: W3 depth 10^4 (z, z', z''; ~3·10^5 nodes).
 
 Prints CPU seconds of the one-off (build + gradients + ``sg.compile(backend="python")`` + first
-call, measured first, in a fresh process), then per step: ``sg.optimize``, the schedule, the
+call, measured first, in a fresh process, and its parts: the chain, each ``gradients``, the
+``Graph``, the compile, the call), then per step of the compile: ``sg.optimize``, the schedule, the
 program's code assembled directly from the schedule (what ``sg.compile`` does for a graph of
 scalars, ``backends/bytecode.py``), for comparison the source path (source generation,
 ``sg.to_python``, and CPython's own ``compile()`` of that source: what graphs with tensors take),
@@ -23,18 +24,30 @@ import symgrad as sg
 from symgrad.backends.python import PythonProgram
 from symgrad.evaluate import Schedule
 
+from . import workloads as wl
 from .bench_backends import w3
 from .harness import timed
 
 CASADI_ONE_OFF = 0.76        # s, CasADi SX one-off of W3 depth 1e4 (issue 8's figure)
 
 
-def one_off(depth: int) -> float:
-    """CPU seconds of build + gradients + python compile + first call."""
-    def run():
-        graph, values, _ = w3(depth)
-        return sg.compile(graph, backend="python")(values)
-    return timed(run)[2]
+def one_off(depth: int) -> dict:
+    """CPU seconds of build + gradients + python compile + first call, and of each part (the
+    steps of ``bench_backends.w3``, timed one by one)."""
+    parts: dict = {}
+
+    def step(name, fn, *args):
+        result, _, parts[name] = timed(fn, *args)
+        return result
+    w = sg.var("w")
+    z = step("chain", wl.w3_chain, w, depth, sg)
+    dz = step("first gradients", lambda: sg.gradients(z, [w]).outputs[0])
+    d2z = step("second gradients", lambda: sg.gradients(dz, [w]).outputs[0])
+    graph = step("Graph([z, dz, d2z])", sg.Graph, [z, dz, d2z])
+    fn = step("sg.compile", lambda: sg.compile(graph, backend="python"))
+    step("first call", fn, {"w": wl.W3_W0})
+    parts["all"] = sum(parts.values())
+    return parts
 
 
 def main(argv=None) -> None:
@@ -43,7 +56,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as cache:
         os.environ["SYMGRAD_CACHE"] = cache
-        t_one_off = one_off(args.depth)          # first: nothing built or interned yet
+        parts = one_off(args.depth)              # first: nothing built or interned yet
         graph, _, _ = w3(args.depth)
         gc.disable()                             # as sg.compile runs: the collector paused
         optimized, _, t_opt = timed(sg.optimize, graph)
@@ -61,8 +74,9 @@ def main(argv=None) -> None:
           f"| source path: source generation (sg.to_python, schedule included) | {t_src:.2f} |\n"
           f"| source path: CPython compile() of it | {t_compile:.2f} |\n"
           f"| sg.compile(backend='python'), all | {t_total:.2f} (goal 1.5) |\n"
-          f"| one-off: build + gradients + compile + first call | {t_one_off:.2f} "
+          f"| one-off: build + gradients + compile + first call | {parts.pop('all'):.2f} "
           f"(goal {2 * CASADI_ONE_OFF:.2f} = 2 x CasADi) |")
+    print("one-off parts: " + ", ".join(f"{name} {t:.2f}" for name, t in parts.items()))
 
 
 if __name__ == "__main__":

@@ -134,5 +134,5 @@ def test_bench_compile_reports_every_step(capsys):
     bench_compile.main(["--depth", "30"])
     out = capsys.readouterr().out
     for step in ("sg.optimize", "code assembled", "source generation", "CPython compile()",
-                 "goal 1.5", "one-off", "2 x CasADi"):
+                 "goal 1.5", "one-off", "2 x CasADi", "second gradients", "first call"):
         assert step in out
