@@ -148,9 +148,11 @@ class Program(Runnable):
                 continue
             args = arguments[k]
             if k in buffers:
-                fn, args = writing_into(fn, len(args)), args + (buffers[k],)
+                into = writing_in_place if buffers[k] in args else writing_into
+                fn, args = into(fn, len(args)), args + (buffers[k],)
             program.append((fn, args, k, tuple(frees_at.get(k, ()))))
         self.program = program
+        self._steps = [_step(fn, args, out, frees) for fn, args, out, frees in program]
         self.output_slots = schedule.output_slots
 
     def run(self, values: dict) -> list:
@@ -166,18 +168,18 @@ class Program(Runnable):
             if CHECK:
                 self._run_checked(regs)
             else:
-                for fn, args, out, frees in self.program:
-                    n = len(args)
-                    if n == 2:
-                        regs[out] = fn(regs[args[0]], regs[args[1]])
-                    elif n == 1:
-                        regs[out] = fn(regs[args[0]])
-                    elif n == 3:
-                        regs[out] = fn(regs[args[0]], regs[args[1]], regs[args[2]])
+                for fn, a, b, c, out, frees in self._steps:
+                    if c >= 0:
+                        regs[out] = fn(regs[a], regs[b], regs[c])
+                    elif b >= 0:
+                        regs[out] = fn(regs[a], regs[b])
+                    elif a >= 0:
+                        regs[out] = fn(regs[a])
                     else:
-                        regs[out] = fn(*[regs[a] for a in args])
-                    for k in frees:
-                        regs[k] = None
+                        regs[out] = fn(regs)
+                    if frees:
+                        for k in frees:
+                            regs[k] = None
         return fresh_outputs([regs[k] for k in self.output_slots], arrays)
 
     def _run_checked(self, regs: list) -> None:
@@ -186,6 +188,15 @@ class Program(Runnable):
             check_result(self.nodes[out], regs[out])
             for k in frees:
                 regs[k] = None
+
+
+def _step(fn, args: tuple, out: int, frees: tuple) -> tuple:
+    """A program step as the run loop reads it: ``(fn, a, b, c, out, frees)``, the slots of up
+    to three arguments (-1 where there are fewer); other arities call ``fn(regs)`` through a
+    closure gathering them."""
+    if 1 <= len(args) <= 3:
+        return (fn, *args, *(-1,) * (3 - len(args)), out, frees)
+    return (lambda regs: fn(*[regs[i] for i in args])), -1, -1, -1, out, frees
 
 
 def step_calls(schedule: Schedule) -> tuple:
@@ -326,6 +337,26 @@ def writing_into(ufunc, arity: int):
         except (TypeError, ValueError):
             pass
         return ufunc(a, b)
+    return two
+
+
+def writing_in_place(ufunc, arity: int):
+    """``writing_into`` for a step whose buffer is one of its own operands: the result keeps
+    that operand's shape and memory order, so only the dtype (``casting="equiv"``) and the
+    broadcast are left to check, by the call itself; the plain call where either fails."""
+    if arity == 1:
+        def one(a, out):
+            try:
+                return ufunc(a, out=out, casting="equiv")
+            except (TypeError, ValueError):
+                return ufunc(a)
+        return one
+
+    def two(a, b, out):
+        try:
+            return ufunc(a, b, out=out, casting="equiv")
+        except (TypeError, ValueError):
+            return ufunc(a, b)
     return two
 
 
