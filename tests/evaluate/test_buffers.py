@@ -24,9 +24,10 @@ VALUES = {"v": np.array([0.5, -1.5, 2.0, -0.0]), "w": np.array([1.0, 2.0, -3.0, 
 def _buffer_of(fn: Program, node) -> int | None:
     """The slot whose buffer the step computing ``node`` writes into (None: a new array)."""
     k = fn.schedule.slot[node]
-    for _fn, args, out, _frees in fn.program:
+    for _fn, *args, out, _frees in fn.program:
         if out == k:
-            return args[len(node.inputs)] if len(args) > len(node.inputs) else None
+            n = len(node.inputs)            # the buffer is the slot after the inputs'
+            return args[n] if n < 3 and args[n] >= 0 else None
     raise AssertionError(f"{node!r} has no step")
 
 
@@ -91,7 +92,7 @@ def test_constant_subexpressions_are_computed_once_at_compile():
     big = sg.broadcast_to(sg.const(np.array([[3.0]])), (400, 400))   # a view: kept, no copy
     G = sg.Graph([v * folded, sg.sum(big * sg.var("B", shape=(400, 400)))])
     fn = sg.compile(G, optimize=False)
-    steps = {fn.nodes[out].op.name for _fn, _args, out, _frees in fn.program}
+    steps = {fn.nodes[out].op.name for *_step, out, _frees in fn.program}
     assert "exp" not in steps and "broadcast_to" not in steps
     value = fn.template[fn.schedule.slot[folded]]
     assert not value.flags.writeable
