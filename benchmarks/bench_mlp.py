@@ -4,7 +4,8 @@ X 128x784, W1 784x256, W2 256x256, W3 256x10 (no biases), relu, softmax cross-en
 lambda * (|W1|^2 + |W2|^2) with lambda = 1e-4; seeded data (default_rng(1), He init). Both
 sides compute the loss and the three weight gradients; the table gives per-call medians and
 their ratio per backend (numpy interpreter, generated Python), measured in the same run, with
-BLAS and OpenMP pinned to one thread.
+BLAS and OpenMP pinned to one thread; every timed call directly follows an untimed call of the
+same function (the steady state of a training loop, the same for every side).
 
 Run: ``python benchmarks/bench_mlp.py [--repeats 300] [--backend numpy python]``
 """
@@ -85,7 +86,13 @@ def alternated_times(sides: dict, reference, repeats: int) -> dict:
     """Per-call wall and CPU (process) seconds of each function of ``sides`` and of
     ``reference``, all called in turn, after a warm-up: per side, the medians and the median of
     its per-round ratios to the reference's call of the same round (a drift in machine speed,
-    frequent on a shared host, hits every call of a round alike)."""
+    frequent on a shared host, hits every call of a round alike).
+
+    Each timed call follows an untimed call of the same function, as in a training loop: the
+    call that follows a different function pays for the caches and heap that function left
+    (measured twice per round, one compiled program gave ratios 1.033 and 1.026, 1.039 and
+    1.020, when each call directly followed the other side's), which favoured whichever side
+    came later in the round."""
     fns = [*sides.values(), reference]
     for _ in range(5):
         for fn in fns:
@@ -93,6 +100,7 @@ def alternated_times(sides: dict, reference, repeats: int) -> dict:
     wall, cpu = [[] for _ in fns], [[] for _ in fns]
     for _ in range(repeats):
         for side, fn in enumerate(fns):
+            fn()
             start, start_cpu = time.perf_counter(), time.process_time()
             fn()
             cpu[side].append(time.process_time() - start_cpu)
@@ -129,9 +137,10 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     print(f"MLP gradient, X {BATCH}x{SIZES[0]}, W {SIZES[0]}x{SIZES[1]}x{SIZES[2]}x{CLASSES}, "
           f"relu, cross-entropy + L2; BLAS threads = 1 (OPENBLAS/OMP/MKL_NUM_THREADS=1)")
-    print("calls alternate (each backend, then the hand-written numpy); per-call medians (wall = "
-          "perf_counter, cpu = process_time, steadier on a busy host); ratio = median of the "
-          "per-round ratios to the hand-written numpy")
+    print("calls alternate (each backend, then the hand-written numpy; each timed call right "
+          "after an untimed one of the same function); per-call medians (wall = perf_counter, "
+          "cpu = process_time, steadier on a busy host); ratio = median of the per-round ratios "
+          "to the hand-written numpy")
     print(f"{'dtype':8} {'backend':8} {'clock':5} {'symgrad ms':>11} {'numpy ms':>9} "
           f"{'ratio':>6}  agree")
     for dtype in ("float64", "float32"):

@@ -1,10 +1,11 @@
 """Compiled evaluation: a graph becomes a flat instruction list over numbered slots.
 
-Each instruction is ``(forward, input slots, output slot, slots to free)``; values are dropped
-right after their last use, so peak memory follows the live set, not the graph size. An
-elementwise numpy ufunc whose input dies at that instruction writes its result into that
-input's buffer (``out=``) when nothing else can still see the buffer, which saves an allocation
-(and its page faults) per step on large tensors.
+Each instruction is ``(forward, a, b, c, output slot, slots to free)``, ``a, b, c`` the slots of
+up to three arguments (-1 for none); values are dropped right after their last use, so peak
+memory follows the live set, not the graph size. An elementwise numpy ufunc whose input dies at
+that instruction writes its result into that input's buffer (``out=``) when nothing else can
+still see the buffer, which saves an allocation (and its page faults) per step on large
+tensors.
 """
 
 from __future__ import annotations
@@ -142,14 +143,18 @@ class Program(Runnable):
         buffers = {} if schedule.scalar else plan_buffers(
             nodes, schedule.last_use, schedule.keep, fixed=self.template)
         frees_at = moved_frees(schedule.frees_at, buffers)
-        program = []
+        program, template = [], self.template
         for k, fn in calls.items():
-            if self.template[k] is not None:
+            if template[k] is not None:
                 continue
             args = arguments[k]
             if k in buffers:
-                fn, args = writing_into(fn, len(args)), args + (buffers[k],)
-            program.append((fn, args, k, tuple(frees_at.get(k, ()))))
+                into = writing_in_place if buffers[k] in args else writing_into
+                fn, args = into(fn, len(args)), args + (buffers[k],)
+            padding = _PADDING.get(len(args))
+            if padding is None:
+                fn, args, padding = _gathering(fn, args), (), (-1, -1, -1)
+            program.append((fn,) + args + padding + (k, tuple(frees_at.get(k, ()))))
         self.program = program
         self.output_slots = schedule.output_slots
 
@@ -166,26 +171,35 @@ class Program(Runnable):
             if CHECK:
                 self._run_checked(regs)
             else:
-                for fn, args, out, frees in self.program:
-                    n = len(args)
-                    if n == 2:
-                        regs[out] = fn(regs[args[0]], regs[args[1]])
-                    elif n == 1:
-                        regs[out] = fn(regs[args[0]])
-                    elif n == 3:
-                        regs[out] = fn(regs[args[0]], regs[args[1]], regs[args[2]])
+                for fn, a, b, c, out, frees in self.program:
+                    if c >= 0:
+                        regs[out] = fn(regs[a], regs[b], regs[c])
+                    elif b >= 0:
+                        regs[out] = fn(regs[a], regs[b])
+                    elif a >= 0:
+                        regs[out] = fn(regs[a])
                     else:
-                        regs[out] = fn(*[regs[a] for a in args])
-                    for k in frees:
-                        regs[k] = None
+                        regs[out] = fn(regs)
+                    if frees:
+                        for k in frees:
+                            regs[k] = None
         return fresh_outputs([regs[k] for k in self.output_slots], arrays)
 
     def _run_checked(self, regs: list) -> None:
-        for fn, args, out, frees in self.program:
-            regs[out] = fn(*[regs[a] for a in args])
+        for fn, a, b, c, out, frees in self.program:
+            regs[out] = fn(regs) if a < 0 else fn(*[regs[i] for i in (a, b, c) if i >= 0])
             check_result(self.nodes[out], regs[out])
             for k in frees:
                 regs[k] = None
+
+
+# A step reads up to three argument slots, -1 where there are fewer; a step of another arity
+# is a closure gathering its arguments from the registers (all three slots -1).
+_PADDING = {1: (-1, -1), 2: (-1,), 3: ()}
+
+
+def _gathering(fn, args: tuple):
+    return lambda regs: fn(*[regs[i] for i in args])
 
 
 def step_calls(schedule: Schedule) -> tuple:
@@ -326,6 +340,26 @@ def writing_into(ufunc, arity: int):
         except (TypeError, ValueError):
             pass
         return ufunc(a, b)
+    return two
+
+
+def writing_in_place(ufunc, arity: int):
+    """``writing_into`` for a step whose buffer is one of its own operands: the result keeps
+    that operand's shape and memory order, so only the dtype (``casting="equiv"``) and the
+    broadcast are left to check, by the call itself; the plain call where either fails."""
+    if arity == 1:
+        def one(a, out):
+            try:
+                return ufunc(a, out=out, casting="equiv")
+            except (TypeError, ValueError):
+                return ufunc(a)
+        return one
+
+    def two(a, b, out):
+        try:
+            return ufunc(a, b, out=out, casting="equiv")
+        except (TypeError, ValueError):
+            return ufunc(a, b)
     return two
 
 

@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.evaluate import Program
+from symgrad.evaluate import Program, program
 from symgrad.ir import OpDef, intern
 
 from ..backends.helpers import assert_same
 from ..helpers.memory_order import assert_summed_in_memory_order, reused_buffer_sums
-from ..helpers.wrong_shape import run_unchecked, wave_times_w, wrong_shape_graph
+from ..helpers.wrong_shape import (V_VALUE, W_VALUE, lying_rows, run_unchecked, wave_times_w,
+                                  wrong_shape_graph)
 
 v, w = sg.var("v", shape=(4,)), sg.var("w", shape=(4,))
 VALUES = {"v": np.array([0.5, -1.5, 2.0, -0.0]), "w": np.array([1.0, 2.0, -3.0, 0.25])}
@@ -23,9 +24,10 @@ VALUES = {"v": np.array([0.5, -1.5, 2.0, -0.0]), "w": np.array([1.0, 2.0, -3.0, 
 def _buffer_of(fn: Program, node) -> int | None:
     """The slot whose buffer the step computing ``node`` writes into (None: a new array)."""
     k = fn.schedule.slot[node]
-    for _fn, args, out, _frees in fn.program:
+    for _fn, *args, out, _frees in fn.program:
         if out == k:
-            return args[len(node.inputs)] if len(args) > len(node.inputs) else None
+            n = len(node.inputs)            # the buffer is the slot after the inputs'
+            return args[n] if n < 3 and args[n] >= 0 else None
     raise AssertionError(f"{node!r} has no step")
 
 
@@ -90,7 +92,7 @@ def test_constant_subexpressions_are_computed_once_at_compile():
     big = sg.broadcast_to(sg.const(np.array([[3.0]])), (400, 400))   # a view: kept, no copy
     G = sg.Graph([v * folded, sg.sum(big * sg.var("B", shape=(400, 400)))])
     fn = sg.compile(G, optimize=False)
-    steps = {fn.nodes[out].op.name for _fn, _args, out, _frees in fn.program}
+    steps = {fn.nodes[out].op.name for *_step, out, _frees in fn.program}
     assert "exp" not in steps and "broadcast_to" not in steps
     value = fn.template[fn.schedule.slot[folded]]
     assert not value.flags.writeable
@@ -139,3 +141,34 @@ def test_a_uniform_constant_read_as_a_view_keeps_the_memory_order_of_the_result(
     assert_same(got[0], np.sum(full * xv))                   # numpy: a C-ordered product
     assert_same(got[1], np.sum(xv - full))
     assert not np.array_equal(np.sum(full * xv), np.sum(np.asfortranarray(full * xv)))
+
+
+def test_a_step_writing_into_its_own_operand_calls_the_ufunc_with_out_and_keeps_numpy_s_result():
+    X = sg.var("X", shape=(3, 4))
+    row = sg.var("row", shape=(4,))
+    p = sg.exp(X)                           # fresh, dies at q: q writes into it in place
+    q = row * p                             # the buffer is q's second operand
+    r = sg.sin(q)                           # a unary step in place
+    fn = Program(sg.Graph(sg.sum(r, axis=1)))
+    assert _buffer_of(fn, q) == fn.schedule.slot[p]
+    assert _buffer_of(fn, r) == fn.schedule.slot[q]
+    rng = np.random.default_rng(3)
+    xv = np.asfortranarray(rng.normal(size=(3, 4)))      # numpy keeps Fortran order: so do we
+    for x in (xv, np.ascontiguousarray(xv), xv[:, ::-1]):
+        rv = np.array([0.5, -0.0, np.nan, -2.0])
+        (got,) = fn(X=x, row=rv)
+        assert_same(got, np.sum(np.sin(rv * np.exp(x)), axis=1))
+
+
+def test_an_in_place_step_whose_other_operand_lies_about_its_shape_is_computed_as_numpy_would():
+    rows = lying_rows(v)                    # declared (4,), really (2, 4)
+    p = v * w                               # fresh, dies at q: q would write into it
+    q = p + rows
+    fn = Program(sg.Graph(q))
+    assert _buffer_of(fn, q) == fn.schedule.slot[p]
+    was, program.CHECK = program.CHECK, False      # (checking mode would report the lie)
+    try:
+        (got,) = fn(v=V_VALUE, w=W_VALUE)    # (2, 4) does not fit p's (4,): the plain call
+    finally:
+        program.CHECK = was
+    assert_same(got, V_VALUE * W_VALUE + np.stack([V_VALUE, V_VALUE]))

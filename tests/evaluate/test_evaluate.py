@@ -155,7 +155,7 @@ def test_peak_live_slots_stay_small_on_a_long_chain():
         node = sg.tanh(node) + x
     fn = sg.compile(sg.Graph(node))
     live, peak = {fn.inputs[0][2]}, 0
-    for _fn, args, out, frees in fn.program:
+    for *_step, out, frees in fn.program:
         live.add(out)
         peak = max(peak, len(live))
         live.difference_update(frees)

@@ -270,3 +270,22 @@ def test_batched_evaluation_equals_a_loop(batch):
     for index in np.ndindex(*batch):
         for g, expected in zip(got, sg.evaluate(G, {"A": values[index]})):
             np.testing.assert_allclose(g[index], expected, rtol=1e-14, atol=1e-15)
+
+
+def test_sum_forward_gives_np_sum_s_exact_result_type_dtype_and_bits():
+    forward = sg.ops.reduce.sum_op.forward
+    rng = np.random.default_rng(12)
+    for dtype in ("float64", "float32", "int64", "bool"):
+        for shape in [(), (0,), (5,), (3, 4), (2, 0, 3), (128, 10)]:
+            x = rng.normal(size=shape) * 3
+            x = x > 0 if dtype == "bool" else x.astype(dtype)
+            if dtype.startswith("float") and x.size > 2:
+                x.flat[:3] = [np.nan, -0.0, np.inf]
+            for value in (x, x.T, x[()] if x.ndim == 0 else x[::-1]):
+                for axis in [()] + [(a,) for a in range(x.ndim)] + [tuple(range(x.ndim))]:
+                    for keepdims in (False, True):
+                        got = forward(value, axis=axis, keepdims=keepdims)
+                        want = np.sum(value, axis=axis, keepdims=keepdims)
+                        assert type(got) is type(want) and got.dtype == want.dtype
+                        assert np.shape(got) == np.shape(want)
+                        assert np.asarray(got).tobytes() == np.asarray(want).tobytes()
