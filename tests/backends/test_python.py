@@ -316,3 +316,40 @@ def test_compile_leaves_the_cycle_collector_as_it_found_it(monkeypatch):
     with pytest.raises(sg.BackendError, match="collector is off"):
         sg.compile(G, backend="python")
     assert gc.isenabled()
+
+
+def test_params_python_calls_equal_keep_their_own_form(code_path):
+    x = sg.var("x")
+    G = sg.Graph([sg.heaviside(x, at0=0.0), sg.heaviside(x, at0=-0.0) * x,
+                  sg.heaviside(x, at0=-0.0), x, sg.const(2.0)])     # outputs read by no step
+    fn = sg.compile(G, backend="python", optimize=False)
+    assert (fn._source is None) == (code_path == "assembled")
+    for value in (0.0, -0.0, 1.5):
+        for g, e in zip(fn(x=value), sg.evaluate(G, {"x": value})):
+            assert_same(g, e, value)
+    assert np.signbit(fn(x=0.0)[2]) and not np.signbit(fn(x=0.0)[0])
+
+
+def _free_list_locals(dies) -> tuple:
+    """``_reused_locals`` the plain way: a list of free locals, one step at a time."""
+    dying: dict = {}
+    for value, step in enumerate(dies):
+        dying.setdefault(step, []).append(value)
+    local, free = [], []
+    for step in range(len(dies)):
+        free += [local[value] for value in dying.get(step, [])]
+        local.append(free.pop() if free else len(set(local)))
+    return local, len(set(local))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_values_take_the_local_freed_last_as_a_free_list_gives_it(seed):
+    rng = np.random.default_rng(seed)
+    steps = 400
+    # each value read last by a later step (several values may die at one step), or never
+    dies = np.array([rng.integers(i + 1, min(i + rng.choice([3, 50, 400]), steps) + 1)
+                     if i + 1 < steps and rng.random() < 0.9 else -1 for i in range(steps)])
+    dies[dies >= steps] = -1
+    local, count = python_backend._reused_locals(dies)
+    assert (local.tolist(), count) == _free_list_locals(dies)
+    assert count < steps                                   # reused
