@@ -435,6 +435,7 @@ def _assembled(schedule: Schedule):
     spell = Spellings(_Functions(), _literal)
     forms: dict = {}                     # (form, arity) -> snippet number
     snippet_of = np.full(n, -1, dtype=np.intp)   # at each kind's first node: its snippet
+    arity = np.zeros(n, dtype=np.intp)           # ... and its number of inputs
     constants = []
     for k in first:
         node = nodes[k]
@@ -442,9 +443,10 @@ def _assembled(schedule: Schedule):
             constants.append(k)
         elif node.op.name != "var":
             form = spell(node)
-            if form is None:
+            if form is None or callable(node.op.bprop):  # a variadic op: arity per node
                 return None
-            form = _form(form, node.dtype == "bool")[0], len(node.inputs)
+            arity[k] = len(node.inputs)
+            form = _form(form, node.dtype == "bool")[0], arity[k]
             snippet_of[k] = forms.setdefault(form, len(forms))
     called = sorted({name for form, _arity in forms for name in _CALLED.findall(form)})
     namespace: dict = {}
@@ -467,19 +469,14 @@ def _assembled(schedule: Schedule):
     where = where[kind]                  # each node as the first of its kind (steps: below)
     kinds = snippet_of[kind]
     steps = np.flatnonzero(kinds >= 0)
-    kinds = kinds[steps]
-    inputs_of = list(map(_INPUTS, nodes))
-    arity = np.fromiter(map(len, inputs_of), dtype=np.intp, count=n)
-    operands = np.fromiter(map(schedule.slot.__getitem__, chain.from_iterable(inputs_of)),
+    kinds, arity = kinds[steps], arity[kind[steps]]
+    operands = np.fromiter(map(schedule.slot.__getitem__,   # the steps' inputs, end to end
+                               chain.from_iterable(map(_INPUTS, nodes))),
                            dtype=np.intp, count=int(arity.sum()))
-    if (arity[steps] != np.array([s.arity for s in snippets], dtype=np.intp)[kinds]).any():
-        return None                      # a variadic op's nodes of other arities
-    # the step reading each value last (only steps read); an output is read by the return
-    last = np.full(n, -1, dtype=np.intp)
-    np.maximum.at(last, operands, np.repeat(np.arange(len(steps)), arity[steps]))
+    step_of = np.full(n, -1, dtype=np.intp)     # each node's step number (-1: no step)
+    step_of[steps] = np.arange(len(steps))
     outputs = schedule.output_slots
-    last[outputs] = -1
-    local, n_values = _reused_locals(last[steps])
+    local, n_values = _reused_locals(step_of[operands], arity, step_of[outputs])
     where[steps] = local + len(asm.params)
     body = [bytecode.assemble(snippets, kinds, operands, where, where[steps]),
             *map(bytecode.load, where[outputs].tolist()), asm.returning(len(outputs))]
@@ -521,24 +518,29 @@ def _kinds(nodes: list) -> tuple:
     return kind, sorted(first)
 
 
-def _reused_locals(dies: np.ndarray) -> tuple:
-    """(local, count): a local number (0 to count - 1) for the value of each step, where step
-    ``i`` first frees the locals of the values with ``dies == i`` (read for the last time
-    there; -1: never freed) and then takes the local freed last, or a new one when none is
-    free. The free locals are a stack, computed without a loop over steps: the free count
-    after each event (a free: +1, a take: -1, taking from none: 0) is a clamped cumulative sum;
-    a take from a stack of height h pops the latest free that raised it to h, so sorted by
-    height the frees and takes of each height alternate, each take right after its free, and
-    a value's local is the one of the value it took from, resolved by pointer jumping."""
-    steps = len(dies)
-    freed = np.flatnonzero(dies >= 0)
-    freed = freed[np.argsort(dies[freed], kind="stable")]
-    order = np.arange(steps)                       # events: step i's frees, then its take
-    take_at = order + np.cumsum(np.bincount(dies[freed], minlength=steps))
-    who = np.empty(steps + len(freed), dtype=np.intp)    # the value freed, or taking
+def _reused_locals(reads: np.ndarray, arity: np.ndarray, kept) -> tuple:
+    """(local, count): a local number (0 to count - 1) for the value of each step. Step ``i``
+    reads the next ``arity[i]`` values of ``reads`` (step numbers; -1: a value held elsewhere),
+    frees the locals of those it reads for the last time (not those ``kept``) and then takes the
+    local freed last, or a new one when none is free.
+
+    The free locals are a stack, followed without a loop over steps: its height after each
+    event (a free: +1, a take: -1, a take from none: a new local) is a cumulative sum clamped
+    at 0; a take from height h pops the latest free that raised it to h, so sorted by height,
+    the frees and takes of each height alternate, each take right after its free; a value's
+    local is then that of the value whose local it took, resolved by pointer jumping."""
+    steps, n_reads = len(arity), len(reads)
+    last = np.full(steps + 1, -1, dtype=np.intp)   # each value's last read (and at -1, a
+    np.maximum.at(last, reads, np.arange(n_reads))  # value held elsewhere: never freed)
+    last[kept] = last[-1] = -1
+    freed = np.flatnonzero(last[reads] == np.arange(n_reads))    # in order of steps
+    order = np.arange(steps)
+    # events: step i's frees, then its take
+    take_at = order + np.cumsum(np.bincount(np.repeat(order, arity)[freed], minlength=steps))
+    who = np.empty(steps + len(freed), dtype=np.intp)  # the value freed, or taking
     take = np.zeros(len(who), dtype=bool)
     who[take_at], take[take_at] = order, True
-    who[~take] = freed
+    who[~take] = reads[freed]
     height = np.cumsum(np.where(take, -1, 1))
     height -= np.minimum.accumulate(np.minimum(height, 0))        # clamped at 0: free locals
     before = np.concatenate(([0], height[:-1]))                  # ... before each event

@@ -330,14 +330,16 @@ def test_params_python_calls_equal_keep_their_own_form(code_path):
     assert np.signbit(fn(x=0.0)[2]) and not np.signbit(fn(x=0.0)[0])
 
 
-def _free_list_locals(dies) -> tuple:
+def _free_list_locals(reads, arity, kept) -> tuple:
     """``_reused_locals`` the plain way: a list of free locals, one step at a time."""
-    dying: dict = {}
-    for value, step in enumerate(dies):
-        dying.setdefault(step, []).append(value)
-    local, free = [], []
-    for step in range(len(dies)):
-        free += [local[value] for value in dying.get(step, [])]
+    last = {value: j for j, value in enumerate(reads)}
+    local, free, start = [], [], 0
+    for step, count in enumerate(arity):
+        for j in range(start, start + count):
+            value = reads[j]
+            if value >= 0 and last[value] == j and value not in kept:
+                free.append(local[value])
+        start += count
         local.append(free.pop() if free else len(set(local)))
     return local, len(set(local))
 
@@ -346,10 +348,11 @@ def _free_list_locals(dies) -> tuple:
 def test_values_take_the_local_freed_last_as_a_free_list_gives_it(seed):
     rng = np.random.default_rng(seed)
     steps = 400
-    # each value read last by a later step (several values may die at one step), or never
-    dies = np.array([rng.integers(i + 1, min(i + rng.choice([3, 50, 400]), steps) + 1)
-                     if i + 1 < steps and rng.random() < 0.9 else -1 for i in range(steps)])
-    dies[dies >= steps] = -1
-    local, count = python_backend._reused_locals(dies)
-    assert (local.tolist(), count) == _free_list_locals(dies)
-    assert count < steps                                   # reused
+    arity = rng.integers(0, 4, steps)
+    # each step reads earlier values, near or far, sometimes twice, or values held elsewhere
+    reads = np.array([max(step - rng.integers(1, rng.choice([2, 3, 30, 400])), -1)
+                      for step, count in enumerate(arity) for _ in range(count)], dtype=np.intp)
+    kept = [steps - 1, 5, 17]
+    local, count = python_backend._reused_locals(reads, arity, kept)
+    assert (local.tolist(), count) == _free_list_locals(reads.tolist(), arity, kept)
+    assert count < steps / 2                                 # reused
