@@ -155,6 +155,7 @@ def assemble(snippets: list, kinds: np.ndarray, operands: np.ndarray, where: np.
     local when >= 0, else constant ``~where[v]``. Each load and store gets the ``EXTENDED_ARG``
     prefixes its argument needs, as ``instruction`` writes them."""
     arity = np.array([snippet.arity for snippet in snippets], dtype=np.intp)[kinds]
+    loaded = where[operands]
     first_operand = np.cumsum(arity) - arity
     order = np.argsort(kinds.astype(np.min_scalar_type(len(snippets))), kind="stable")
     bounds = np.cumsum(np.bincount(kinds, minlength=len(snippets)))
@@ -163,37 +164,43 @@ def assemble(snippets: list, kinds: np.ndarray, operands: np.ndarray, where: np.
     for snippet, steps in zip(snippets, np.split(order, bounds[:-1])):
         # a step is pieces[0], instruction 0, pieces[1], ... pieces[-1], instruction -1: its
         # operand loads, then the store of its result
-        instructions, at = [], np.zeros(len(steps), dtype=np.intp)   # units so far
+        rows, at = [], np.zeros(len(steps), dtype=np.intp)        # units so far
+        operand_at = first_operand[steps]
         for piece, operand in zip(snippet.pieces, snippet.operands + [None]):
             at += len(piece) // 2
             if operand is None:
                 opcode, arg = _STORE_FAST, targets[steps]
             else:
-                value = where[operands[first_operand[steps] + operand]]
+                value = loaded[operand_at + operand]
                 opcode = np.where(value >= 0, _LOAD_FAST, _LOAD_CONST)
                 arg = np.where(value >= 0, value, ~value)
             width = 1 + (arg > 0xFF).astype(np.intp) + (arg > 0xFFFF) + (arg > 0xFFFFFF)
-            instructions.append((piece, at.copy(), opcode, arg, width))
+            rows.append((piece, at.copy(), opcode, arg, width))
             at += width
         length[steps] = at
-        groups.append((steps, instructions))
-    start = np.cumsum(length) - length
-    units = np.empty(int(length.sum()), dtype="<u2")    # code units: opcode | argument << 8
-    for steps, instructions in groups:
+        groups.append((steps, rows))
+    spare = 3                           # units before the code, for prefixes written in vain
+    start = np.cumsum(length) - length + spare
+    units = np.empty(spare + int(length.sum()), dtype="<u2")    # opcode | argument << 8
+    rows = []
+    for steps, group in groups:
         begin = start[steps]
-        for piece, at, opcode, arg, width in instructions:
+        for piece, at, opcode, arg, width in group:
             at += begin
-            if piece:
-                piece = np.frombuffer(piece, dtype="<u2")
-                units[at[:, None] - len(piece) + np.arange(len(piece))] = piece
-            at += width - 1                                # the instruction's own unit
-            units[at] = opcode | (arg & 0xFF) << 8
-            for count in (1, 2, 3):                        # its prefixes, before it
-                wide = np.flatnonzero(width > count)
-                if not len(wide):
-                    break
-                units[at[wide] - count] = _EXTENDED_ARG | ((arg[wide] >> 8 * count) & 0xFF) << 8
-    return units.tobytes()
+            rows.append((piece, at, at + width - 1, opcode, arg, width.max()))
+    # each instruction's prefixes (before its own unit), farthest first, for every instruction
+    # of a row where one needs them: one written in vain lands before the instruction, on a
+    # unit written later (a nearer prefix, a piece, an own unit, or a spare unit)
+    for count in (3, 2, 1):
+        for _piece, _at, own, _opcode, arg, widest in rows:
+            if widest > count:
+                units[own - count] = _EXTENDED_ARG | (arg >> 8 * (count - 1)) & 0xFF00
+    for piece, at, own, opcode, arg, _widest in rows:
+        units[own] = opcode | (arg & 0xFF) << 8
+        if piece:
+            piece = np.frombuffer(piece, dtype="<u2")
+            units[at[:, None] - len(piece) + np.arange(len(piece))] = piece
+    return units[spare:].tobytes()
 
 
 def _units(code: bytes) -> list:
