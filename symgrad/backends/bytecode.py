@@ -32,6 +32,7 @@ _PLAIN = frozenset(_OP[name] for name in (
     "PUSH_NULL", "PRECALL", "CALL", "CACHE", "NOP", "BUILD_TUPLE", "TO_BOOL") if name in _OP)
 _LOAD_FAST, _STORE_FAST, _LOAD_CONST = (_OP.get(name) for name in ("LOAD_FAST", "STORE_FAST",
                                                                      "LOAD_CONST"))
+_ONE_BYTE_LIMITS = (0xFF, 0xFFFF, 0xFFFFFF)  # an argument above each needs one more prefix
 _CONST_OPERAND = frozenset(_OP[name] for name in ("LOAD_CONST", "KW_NAMES") if name in _OP)
 
 
@@ -174,7 +175,7 @@ def assemble(snippets: list, kinds: np.ndarray, operands: np.ndarray, where: np.
                 value = loaded[operand_at + operand]
                 opcode = np.where(value >= 0, _LOAD_FAST, _LOAD_CONST)
                 arg = np.where(value >= 0, value, ~value)
-            width = 1 + (arg > 0xFF).astype(np.intp) + (arg > 0xFFFF) + (arg > 0xFFFFFF)
+            width = 1 + sum((arg > limit).view(np.int8) for limit in _ONE_BYTE_LIMITS)
             rows.append((piece, at.copy(), opcode, arg, width))
             at += width
         length[steps] = at
@@ -197,9 +198,9 @@ def assemble(snippets: list, kinds: np.ndarray, operands: np.ndarray, where: np.
                 units[own - count] = _EXTENDED_ARG | (arg >> 8 * (count - 1)) & 0xFF00
     for piece, at, own, opcode, arg, _widest in rows:
         units[own] = opcode | (arg & 0xFF) << 8
-        if piece:
-            piece = np.frombuffer(piece, dtype="<u2")
-            units[at[:, None] - len(piece) + np.arange(len(piece))] = piece
+        for unit in np.frombuffer(piece, dtype="<u2")[::-1]:   # the piece before it
+            at -= 1
+            units[at] = unit
     return units[spare:].tobytes()
 
 
