@@ -25,7 +25,7 @@ import sys
 import types
 from collections import Counter
 from itertools import chain
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 import numpy as np
 
@@ -470,9 +470,7 @@ def _assembled(schedule: Schedule):
     kinds = snippet_of[kind]
     steps = np.flatnonzero(kinds >= 0)
     kinds, arity = kinds[steps], arity[kind[steps]]
-    operands = np.fromiter(map(schedule.slot.__getitem__,   # the steps' inputs, end to end
-                               chain.from_iterable(map(_INPUTS, nodes))),
-                           dtype=np.intp, count=int(arity.sum()))
+    operands = _positions(schedule.slot, list(chain.from_iterable(map(_INPUTS, nodes))))
     step_of = np.full(n, -1, dtype=np.intp)     # each node's step number (-1: no step)
     step_of[steps] = np.arange(len(steps))
     outputs = schedule.output_slots
@@ -496,6 +494,13 @@ def _assembled(schedule: Schedule):
     # words are dtype names from ``_NUMPY_NAME``: no input name or other user text is written
     exec(builtins.compile("\n".join(wrapper) + "\n", _FILENAME, "exec"), namespace)
     return namespace["sg_eval"]
+
+
+def _positions(slot: dict, nodes: list) -> np.ndarray:
+    """``slot[node]`` for each of ``nodes``, as an array (``itemgetter`` looks them up in C)."""
+    if len(nodes) < 2:                   # itemgetter of one item gives it, not a tuple
+        return np.array([slot[node] for node in nodes], dtype=np.intp)
+    return np.fromiter(itemgetter(*nodes)(slot), dtype=np.intp, count=len(nodes))
 
 
 def _kinds(nodes: list) -> tuple:
