@@ -5,7 +5,8 @@ parser, so a 10^5-statement program takes seconds to compile. A straight-line pr
 operations does not need the parser: each distinct operation template is compiled by CPython
 once, as a *snippet* (the bytecode of one expression over numbered operands), and the program's
 code is the concatenation of snippets, each followed by a store of its value into a local,
-with the snippet's operand loads pointed at the locals (or constants) holding the operands.
+with the snippet's operand loads pointed at the locals (or constants) holding the operands
+(``assemble``: numpy passes over the steps of each snippet, no Python work per operation).
 The bytecode is CPython's own, so the values are the compiled source's.
 
 Only position-independent snippets are accepted: no jumps, no global or attribute lookups, only
@@ -163,6 +164,8 @@ def assemble(snippets: list, kinds: np.ndarray, operands: np.ndarray, where: np.
     length = np.zeros(len(kinds), dtype=np.intp)        # each step's code units
     groups = []
     for snippet, steps in zip(snippets, np.split(order, bounds[:-1])):
+        if not len(steps):
+            continue
         # a step is pieces[0], instruction 0, pieces[1], ... pieces[-1], instruction -1: its
         # operand loads, then the store of its result
         rows, at = [], np.zeros(len(steps), dtype=np.intp)        # units so far

@@ -445,8 +445,8 @@ def _assembled(schedule: Schedule):
             form = spell(node)
             if form is None or callable(node.op.bprop):  # a variadic op: arity per node
                 return None
-            arity[k] = len(node.inputs)
-            form = _form(form, node.dtype == "bool")[0], arity[k]
+            arity[k] = count = len(node.inputs)
+            form = _form(form, node.dtype == "bool")[0], count
             snippet_of[k] = forms.setdefault(form, len(forms))
     called = sorted({name for form, _arity in forms for name in _CALLED.findall(form)})
     namespace: dict = {}

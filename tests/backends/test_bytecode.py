@@ -105,3 +105,12 @@ def test_assembled_steps_are_their_instructions_with_the_prefixes_their_argument
 def test_snippets_that_are_not_position_independent_are_refused(form):
     asm = Assembler(["a", "b", "math"])
     assert asm.snippet(form, 2) is None
+
+
+def test_snippets_without_steps_and_programs_without_steps_assemble():
+    asm = Assembler(["a"])
+    snippets = [asm.snippet("{0} + 1.0", 1), asm.snippet("-{0}", 1)]
+    empty = np.array([], dtype=np.intp)
+    assert assemble(snippets, empty, empty, np.array([0]), empty) == b""
+    body = assemble(snippets, np.array([1]), np.array([0]), np.array([0, 1]), np.array([1]))
+    assert _function(asm, body + load(1) + asm.returning(1), 1, 1)(2.0) == (-2.0,)
