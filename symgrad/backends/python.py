@@ -470,7 +470,8 @@ def _assembled(schedule: Schedule):
     kinds = snippet_of[kind]
     steps = np.flatnonzero(kinds >= 0)
     kinds, arity = kinds[steps], arity[kind[steps]]
-    operands = _positions(schedule.slot, list(chain.from_iterable(map(_INPUTS, nodes))))
+    operands = _positions(schedule.slot, chain.from_iterable(map(_INPUTS, nodes)),
+                          int(arity.sum()))   # the steps' inputs, end to end
     step_of = np.full(n, -1, dtype=np.intp)     # each node's step number (-1: no step)
     step_of[steps] = np.arange(len(steps))
     outputs = schedule.output_slots
@@ -496,11 +497,12 @@ def _assembled(schedule: Schedule):
     return namespace["sg_eval"]
 
 
-def _positions(slot: dict, nodes: list) -> np.ndarray:
-    """``slot[node]`` for each of ``nodes``, as an array (``itemgetter`` looks them up in C)."""
-    if len(nodes) < 2:                   # itemgetter of one item gives it, not a tuple
+def _positions(slot: dict, nodes, count: int) -> np.ndarray:
+    """``slot[node]`` for each of the ``count`` ``nodes`` (an iterable), as an array
+    (``itemgetter`` looks them all up in C)."""
+    if count < 2:                        # itemgetter of one item gives it, not a tuple
         return np.array([slot[node] for node in nodes], dtype=np.intp)
-    return np.fromiter(itemgetter(*nodes)(slot), dtype=np.intp, count=len(nodes))
+    return np.fromiter(itemgetter(*nodes)(slot), dtype=np.intp, count=count)
 
 
 def _kinds(nodes: list) -> tuple:
