@@ -5,7 +5,8 @@ parser, so a 10^5-statement program takes seconds to compile. A straight-line pr
 operations does not need the parser: each distinct operation template is compiled by CPython
 once, as a *snippet* (the bytecode of one expression over numbered operands), and the program's
 code is the concatenation of snippets, each followed by a store of its value into a local,
-with the snippet's operand loads pointed at the locals (or constants) holding the operands.
+with the snippet's operand loads pointed at the locals (or constants) holding the operands
+(``assemble``: numpy passes over the steps of each snippet, no Python work per operation).
 The bytecode is CPython's own, so the values are the compiled source's.
 
 Only position-independent snippets are accepted: no jumps, no global or attribute lookups, only
@@ -21,6 +22,8 @@ import dis
 import struct
 import types
 
+import numpy as np
+
 _OP = dis.opmap
 _EXTENDED_ARG = _OP.get("EXTENDED_ARG")
 _EMITTED = ("RESUME", "LOAD_FAST", "STORE_FAST", "LOAD_CONST", "BUILD_TUPLE", "RETURN_VALUE")
@@ -28,7 +31,9 @@ _EMITTED = ("RESUME", "LOAD_FAST", "STORE_FAST", "LOAD_CONST", "BUILD_TUPLE", "R
 _PLAIN = frozenset(_OP[name] for name in (
     "BINARY_OP", "COMPARE_OP", "UNARY_NEGATIVE", "UNARY_POSITIVE", "UNARY_NOT", "UNARY_INVERT",
     "PUSH_NULL", "PRECALL", "CALL", "CACHE", "NOP", "BUILD_TUPLE", "TO_BOOL") if name in _OP)
-_LOAD_FAST, _STORE_FAST = _OP.get("LOAD_FAST"), _OP.get("STORE_FAST")
+_LOAD_FAST, _STORE_FAST, _LOAD_CONST = (_OP.get(name) for name in ("LOAD_FAST", "STORE_FAST",
+                                                                     "LOAD_CONST"))
+_ONE_BYTE_LIMITS = (0xFF, 0xFFFF, 0xFFFFFF)  # an argument above each needs one more prefix
 _CONST_OPERAND = frozenset(_OP[name] for name in ("LOAD_CONST", "KW_NAMES") if name in _OP)
 
 
@@ -55,73 +60,41 @@ def instruction(opcode: int, arg: int = 0) -> bytes:
     return prefix + bytes((opcode, arg & 0xFF))
 
 
-def _local_instructions(opcode: int, start: int, stop: int) -> list:
-    """``instruction(opcode, arg)`` for each arg in ``range(start, stop)``, built in bulk."""
-    ext = _EXTENDED_ARG
-    return [bytes((opcode, arg)) for arg in range(start, min(stop, 256))] + [
-        bytes((ext, arg >> 8, opcode, arg & 0xFF))
-        for arg in range(max(start, 256), min(stop, 1 << 16))] + [
-        bytes((ext, arg >> 16, ext, (arg >> 8) & 0xFF, opcode, arg & 0xFF))
-        for arg in range(max(start, 1 << 16), min(stop, 1 << 24))] + [
-        instruction(opcode, arg) for arg in range(max(start, 1 << 24), stop)]
+def load(where: int) -> bytes:
+    """The load of a value held by local ``where`` (>= 0) or constant ``~where``."""
+    return instruction(_LOAD_FAST, where) if where >= 0 else instruction(_LOAD_CONST, ~where)
 
 
 class Snippet:
     """One expression's bytecode: ``pieces[0]``, load of operand ``operands[0]``, ``pieces[1]``,
-    ... ``pieces[-1]`` (an operand may be loaded several times, or never); ``stack`` is the
-    most values it holds on the stack."""
+    ... ``pieces[-1]`` (an operand may be loaded several times, or never); ``arity`` operands;
+    ``stack`` is the most values it holds on the stack."""
 
-    __slots__ = ("pieces", "operands", "stack", "in_order")
+    __slots__ = ("pieces", "operands", "stack", "arity")
 
     def __init__(self, pieces: list, operands: list, stack: int, arity: int):
-        self.pieces, self.operands, self.stack = pieces, operands, stack
-        # the common case: every operand loaded once, in order, before any other instruction
-        self.in_order = operands == list(range(arity)) and not any(pieces[:-1])
+        self.pieces, self.operands, self.stack, self.arity = pieces, operands, stack, arity
 
 
 class Assembler:
-    """Builds one function's code object: parameters first (``params``: the inputs, then the
-    functions snippets call, bound as defaults), then value locals (``local``; the caller puts
-    a local whose value is dead on ``free`` for reuse), and a constants table."""
+    """Builds one function's code object: parameters (``params``: the inputs, then the
+    functions snippets call, bound as defaults), then the value locals, and a constants table."""
 
     def __init__(self, params: list):
         self.params = list(params)
         self.index = {name: i for i, name in enumerate(self.params)}
         self.consts: list = []
         self._const_index: dict = {}
-        self.n_locals = len(self.params)
-        self.free: list = []                  # dead value locals, for reuse
-        self.loads: list = []                 # LOAD_FAST bytes per local, built on demand
-        self.stores: list = []
 
-    def load_const(self, value) -> bytes:
-        """``LOAD_CONST value``; equal values of another type or sign (1 and 1.0 and True, 0.0
-        and -0.0, NaNs of other bits) stay distinct constants."""
+    def const(self, value) -> int:
+        """The index of constant ``value``; equal values of another type or sign (1 and 1.0 and
+        True, 0.0 and -0.0, NaNs of other bits) stay distinct constants."""
         key = (type(value), struct.pack("<d", value) if isinstance(value, float) else value)
         index = self._const_index.get(key)
         if index is None:
             index = self._const_index[key] = len(self.consts)
             self.consts.append(value)
-        return instruction(_OP["LOAD_CONST"], index)
-
-    def local(self) -> int:
-        """A free value local (a dead one when there is one); ``loads[local]`` and
-        ``stores[local]`` are its load and store instructions."""
-        if self.free:
-            return self.free.pop()
-        local = self.n_locals
-        self.n_locals += 1
-        self.load(local)
-        return local
-
-    def load(self, local: int) -> bytes:
-        """``LOAD_FAST local`` (``loads`` and ``stores`` grow to cover it)."""
-        loads = self.loads
-        if local >= len(loads):                   # grown in blocks: fewer calls, same bytes
-            stop = max(local + 1, len(loads) + 4096)
-            loads += _local_instructions(_LOAD_FAST, len(loads), stop)
-            self.stores += _local_instructions(_STORE_FAST, len(self.stores), stop)
-        return loads[local]
+        return index
 
     def snippet(self, expression: str, arity: int) -> Snippet | None:
         """The snippet of ``expression`` (generated text with operands ``{0}``, ``{1}``...;
@@ -146,9 +119,9 @@ class Assembler:
                     order.append(arg)
                     piece = bytearray()
                 else:
-                    piece += self.load(self.index[names[arg - arity]])
+                    piece += instruction(_LOAD_FAST, self.index[names[arg - arity]])
             elif opcode in _CONST_OPERAND:
-                piece += _with_opcode(self.load_const(code.co_consts[arg]), opcode)
+                piece += instruction(opcode, self.const(code.co_consts[arg]))
             elif opcode in _PLAIN:
                 piece += instruction(opcode, arg)
             else:
@@ -156,11 +129,14 @@ class Assembler:
         pieces.append(bytes(piece))
         return Snippet(pieces, order, code.co_stacksize, arity)
 
-    def code(self, body: bytes, stack: int, name: str, filename: str) -> types.CodeType:
-        """The function's code object: ``RESUME``, ``body`` (which ends returning)."""
+    def code(self, body: bytes, stack: int, n_values: int, name: str,
+             filename: str) -> types.CodeType:
+        """The function's code object: ``RESUME``, ``body`` (which ends returning), with
+        ``n_values`` value locals after the parameters."""
         template = compile(f"def {name}({', '.join(self.params)}): pass", filename, "exec")
         template = next(c for c in template.co_consts if isinstance(c, types.CodeType))
-        names = self.params + [f"_v{i}" for i in range(len(self.params), self.n_locals)]
+        first = len(self.params)
+        names = self.params + [f"_v{i}" for i in range(first, first + n_values)]
         return template.replace(co_code=instruction(_OP["RESUME"]) + body,
                                 co_consts=tuple(self.consts), co_names=(),
                                 co_varnames=tuple(names), co_nlocals=len(names),
@@ -172,9 +148,63 @@ class Assembler:
         return instruction(_OP["BUILD_TUPLE"], count) + instruction(_OP["RETURN_VALUE"])
 
 
-def _with_opcode(encoded: bytes, opcode: int) -> bytes:
-    """``encoded`` (an instruction and its prefixes) with its last opcode replaced."""
-    return encoded[:-2] + bytes((opcode, encoded[-1]))
+def assemble(snippets: list, kinds: np.ndarray, operands: np.ndarray, where: np.ndarray,
+             targets: np.ndarray) -> bytes:
+    """The bytecode of straight-line steps, built by numpy passes over the steps of each
+    snippet (no Python work per step). Step ``i`` runs ``snippets[kinds[i]]`` on the next
+    ``arity`` values of ``operands`` (each step's operands follow the previous step's) and
+    stores its result into local ``targets[i]``; value ``v`` is loaded from ``where[v]``: a
+    local when >= 0, else constant ``~where[v]``. Each load and store gets the ``EXTENDED_ARG``
+    prefixes its argument needs, as ``instruction`` writes them."""
+    arity = np.array([snippet.arity for snippet in snippets], dtype=np.intp)[kinds]
+    loaded = where[operands]
+    first_operand = np.cumsum(arity) - arity
+    order = np.argsort(kinds.astype(np.min_scalar_type(len(snippets))), kind="stable")
+    bounds = np.cumsum(np.bincount(kinds, minlength=len(snippets)))
+    length = np.zeros(len(kinds), dtype=np.intp)        # each step's code units
+    groups = []
+    for snippet, steps in zip(snippets, np.split(order, bounds[:-1])):
+        if not len(steps):
+            continue
+        # a step is pieces[0], instruction 0, pieces[1], ... pieces[-1], instruction -1: its
+        # operand loads, then the store of its result
+        rows, at = [], np.zeros(len(steps), dtype=np.intp)        # units so far
+        operand_at = first_operand[steps]
+        for piece, operand in zip(snippet.pieces, snippet.operands + [None]):
+            at += len(piece) // 2
+            if operand is None:
+                opcode, arg = _STORE_FAST, targets[steps]
+            else:
+                value = loaded[operand_at + operand]
+                opcode = np.where(value >= 0, _LOAD_FAST, _LOAD_CONST)
+                arg = np.where(value >= 0, value, ~value)
+            width = 1 + sum((arg > limit).view(np.int8) for limit in _ONE_BYTE_LIMITS)
+            rows.append((piece, at.copy(), opcode, arg, width))
+            at += width
+        length[steps] = at
+        groups.append((steps, rows))
+    spare = 3                           # units before the code, for prefixes written in vain
+    start = np.cumsum(length) - length + spare
+    units = np.empty(spare + int(length.sum()), dtype="<u2")    # opcode | argument << 8
+    rows = []
+    for steps, group in groups:
+        begin = start[steps]
+        for piece, at, opcode, arg, width in group:
+            at += begin
+            rows.append((piece, at, at + width - 1, opcode, arg, width.max()))
+    # each instruction's prefixes (before its own unit), farthest first, for every instruction
+    # of a row where one needs them: one written in vain lands before the instruction, on a
+    # unit written later (a nearer prefix, a piece, an own unit, or a spare unit)
+    for count in (3, 2, 1):
+        for _piece, _at, own, _opcode, arg, widest in rows:
+            if widest > count:
+                units[own - count] = _EXTENDED_ARG | (arg >> 8 * (count - 1)) & 0xFF00
+    for piece, at, own, opcode, arg, _widest in rows:
+        units[own] = opcode | (arg & 0xFF) << 8
+        for unit in np.frombuffer(piece, dtype="<u2")[::-1]:   # the piece before it
+            at -= 1
+            units[at] = unit
+    return units[spare:].tobytes()
 
 
 def _units(code: bytes) -> list:

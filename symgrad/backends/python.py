@@ -25,7 +25,7 @@ import sys
 import types
 from collections import Counter
 from itertools import chain
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 import numpy as np
 
@@ -48,6 +48,7 @@ FUSE_SIZE = 32                      # the most operations in one statement
 CACHE_MIN = 200_000                 # characters of source from which code is cached on disk
 _FILENAME = "<symgrad python backend>"
 _INPUTS = attrgetter("inputs")
+_KEY = attrgetter("op", "params", "dtype")
 ASSEMBLE = bytecode.SUPPORTED       # graphs of scalars get code assembled without source
 
 # Python precedence levels of the forms the generator writes (higher binds tighter)
@@ -420,30 +421,34 @@ def _bindings(called: set) -> list:
 def _assembled(schedule: Schedule):
     """``sg_eval`` of a graph of float64/bool scalars with scalar forms only, its operations
     assembled directly into one code object (``backends/bytecode.py``: no source is parsed, the
-    bytecode is CPython's own for each form); None for any other graph, or where ``ASSEMBLE``
-    is off or this Python's bytecode is not supported (the caller generates source)."""
+    bytecode is CPython's own for each form, each value lives in a local reused once the value
+    is dead, see ``_reused_locals``); None for any other graph, or where ``ASSEMBLE`` is off or
+    this Python's bytecode is not supported (the caller generates source). Per node, only
+    C-level passes (``map``, ``dict``) and numpy arrays: no Python loop."""
     nodes = schedule.nodes
-    if not (ASSEMBLE and schedule.scalar
-            and all(node.dtype in _NUMPY_NAME for node in nodes)):
+    if not (ASSEMBLE and schedule.scalar):
+        return None
+    n = len(nodes)
+    kind, first = _kinds(nodes)
+    if not {nodes[k].dtype for k in first} <= _NUMPY_NAME.keys():
         return None
     spell = Spellings(_Functions(), _literal)
-    forms: dict = {}                     # (op, params, dtype) -> [form, arity, snippet]
-    steps, constants = [], []            # (position, node, its forms entry); constant nodes
-    for k, node in enumerate(nodes):
-        name = node.op.name
-        if name == "const" or name == "var":
-            if name == "const":
-                constants.append(k)
-            continue
-        key = (node.op, params_key(node.params), node.dtype)
-        entry = forms.get(key)
-        if entry is None:
+    forms: dict = {}                     # (form, arity) -> snippet number
+    snippet_of = np.full(n, -1, dtype=np.intp)   # at each kind's first node: its snippet
+    arity = np.zeros(n, dtype=np.intp)           # ... and its number of inputs
+    constants = []
+    for k in first:
+        node = nodes[k]
+        if node.op.name == "const":
+            constants.append(k)
+        elif node.op.name != "var":
             form = spell(node)
-            if form is None:
+            if form is None or callable(node.op.bprop):  # a variadic op: arity per node
                 return None
-            forms[key] = entry = [_form(form, node.dtype == "bool")[0], len(node.inputs), None]
-        steps.append((k, node, entry))
-    called = sorted({name for form, _arity, _s in forms.values() for name in _CALLED.findall(form)})
+            arity[k] = count = len(node.inputs)
+            form = _form(form, node.dtype == "bool")[0], count
+            snippet_of[k] = forms.setdefault(form, len(forms))
+    called = sorted({name for form, _arity in forms for name in _CALLED.findall(form)})
     namespace: dict = {}
     # generated lines only, as in ``text()``: the package's own bindings and helpers, and names
     # of numpy ufuncs found by ``_CALLED`` in forms spelled from op records; no user text
@@ -452,55 +457,30 @@ def _assembled(schedule: Schedule):
     inputs = [(k, f"a{i}") for i, (_name, _node, k) in enumerate(schedule.inputs)
               if k is not None]
     asm = bytecode.Assembler([arg for _k, arg in inputs] + called)
-    for entry in forms.values():
-        entry[2] = asm.snippet(entry[0], entry[1])
-        if entry[2] is None:
-            return None
-    load: list = [None] * len(nodes)     # the bytes loading each value
+    snippets = [asm.snippet(form, arity) for form, arity in forms]
+    if None in snippets:
+        return None
+    where = np.zeros(n, dtype=np.intp)   # each value's local, or ~constant (``assemble``)
     for j, (k, _arg) in enumerate(inputs):
-        load[k] = asm.load(j)
+        where[kind[k]] = j
     for k in constants:
         value = nodes[k].value
-        load[k] = asm.load_const(bool(value) if nodes[k].dtype == "bool" else float(value))
-    # every node's input slots, end to end (from ``start[k]``), and each value's last reader:
-    # there its local is freed for reuse (an output is read last by the return, never freed)
-    inputs_of = list(map(_INPUTS, nodes))
-    flat = list(map(schedule.slot.__getitem__, chain.from_iterable(inputs_of)))
-    arity = np.fromiter(map(len, inputs_of), dtype=np.intp, count=len(nodes))
-    start = (np.cumsum(arity) - arity).tolist()
-    last = np.full(len(nodes), -1, dtype=np.intp)
-    np.maximum.at(last, np.asarray(flat, dtype=np.intp),
-                  np.repeat(np.arange(len(nodes), dtype=np.intp), arity))
-    last[schedule.output_slots] = len(nodes)
-    last = last.tolist()
-    local = [-1] * len(nodes)            # the value local holding an operation's value
-    loads, stores, free, new_local = asm.loads, asm.stores, asm.free, asm.local
-    body: list = []
-    add = body.append
-    for k, node, (_form_, count, snippet) in steps:
-        args = flat[start[k]:start[k] + count]
-        if snippet.in_order:
-            for q in args:
-                add(load[q])
-            add(snippet.pieces[-1])
-        else:
-            pieces = snippet.pieces
-            add(pieces[0])
-            for j, operand in enumerate(snippet.operands, 1):
-                add(load[args[operand]])
-                add(pieces[j])
-        for q in args:
-            if last[q] == k and local[q] >= 0:       # read for the last time: free its local
-                free.append(local[q])
-                local[q] = -1
-        local[k] = target = free.pop() if free else new_local()
-        add(stores[target])
-        load[k] = loads[target]
+        where[k] = ~asm.const(bool(value) if nodes[k].dtype == "bool" else float(value))
+    where = where[kind]                  # each node as the first of its kind (steps: below)
+    kinds = snippet_of[kind]
+    steps = np.flatnonzero(kinds >= 0)
+    kinds, arity = kinds[steps], arity[kind[steps]]
+    operands = _positions(schedule.slot, chain.from_iterable(map(_INPUTS, nodes)),
+                          int(arity.sum()))   # the steps' inputs, end to end
+    step_of = np.full(n, -1, dtype=np.intp)     # each node's step number (-1: no step)
+    step_of[steps] = np.arange(len(steps))
     outputs = schedule.output_slots
-    body += [load[k] for k in outputs]
-    add(asm.returning(len(outputs)))
-    stack = max([entry[2].stack for entry in forms.values()] + [len(outputs)])
-    code = asm.code(b"".join(body), stack, "_part", _FILENAME)
+    local, n_values = _reused_locals(step_of[operands], arity, step_of[outputs])
+    where[steps] = local + len(asm.params)
+    body = [bytecode.assemble(snippets, kinds, operands, where, where[steps]),
+            *map(bytecode.load, where[outputs].tolist()), asm.returning(len(outputs))]
+    stack = max([snippet.stack for snippet in snippets] + [len(outputs)])
+    code = asm.code(b"".join(body), stack, n_values, "_part", _FILENAME)
     namespace["_part"] = types.FunctionType(
         code, namespace, "_part", tuple(namespace.get(name) or getattr(builtins, name)
                                         for name in called))
@@ -515,6 +495,77 @@ def _assembled(schedule: Schedule):
     # words are dtype names from ``_NUMPY_NAME``: no input name or other user text is written
     exec(builtins.compile("\n".join(wrapper) + "\n", _FILENAME, "exec"), namespace)
     return namespace["sg_eval"]
+
+
+def _positions(slot: dict, nodes, count: int) -> np.ndarray:
+    """``slot[node]`` for each of the ``count`` ``nodes`` (an iterable), as an array
+    (``itemgetter`` looks them all up in C)."""
+    if count < 2:                        # itemgetter of one item gives it, not a tuple
+        return np.array([slot[node] for node in nodes], dtype=np.intp)
+    return np.fromiter(itemgetter(*nodes)(slot), dtype=np.intp, count=count)
+
+
+def _kinds(nodes: list) -> tuple:
+    """(kind, first): nodes of one kind have the same op, params (as ``params_key`` tells them
+    apart: a float zero's sign counts) and dtype; ``kind[k]`` is the position of the first node
+    of node ``k``'s kind, and ``first`` lists these positions."""
+    first_of: dict = {}
+    kind = np.fromiter(map(first_of.setdefault, map(_KEY, nodes), range(len(nodes))),
+                       dtype=np.intp, count=len(nodes))
+    first = set(first_of.values())
+    # kinds with params Python calls equal where ``params_key`` does not (0.0, -0.0): split
+    split = [k for (op, params, _dtype), k in first_of.items()
+             if params and op.name not in ("const", "var")]
+    if split:
+        at = np.flatnonzero(np.isin(kind, split)).tolist()
+        first_of = {}
+        kind[at] = [first_of.setdefault((node.op, params_key(node.params), node.dtype), k)
+                    for k, node in zip(at, map(nodes.__getitem__, at))]
+        first = first.difference(split).union(first_of.values())
+    return kind, sorted(first)
+
+
+def _reused_locals(reads: np.ndarray, arity: np.ndarray, kept) -> tuple:
+    """(local, count): a local number (0 to count - 1) for the value of each step. Step ``i``
+    reads the next ``arity[i]`` values of ``reads`` (step numbers; -1: a value held elsewhere),
+    frees the locals of those it reads for the last time (not those ``kept``) and then takes the
+    local freed last, or a new one when none is free.
+
+    The free locals are a stack, followed without a loop over steps: its height after each
+    event (a free: +1, a take: -1, a take from none: a new local) is a cumulative sum clamped
+    at 0; a take from height h pops the latest free that raised it to h, so sorted by height,
+    the frees and takes of each height alternate, each take right after its free; a value's
+    local is then that of the value whose local it took, resolved by pointer jumping."""
+    steps, n_reads = len(arity), len(reads)
+    last = np.full(steps + 1, -1, dtype=np.intp)   # each value's last read (and at -1, a
+    np.maximum.at(last, reads, np.arange(n_reads))  # value held elsewhere: never freed)
+    last[kept] = last[-1] = -1
+    freed = np.flatnonzero(last[reads] == np.arange(n_reads))    # in order of steps
+    order = np.arange(steps)
+    # events: step i's frees, then its take
+    take_at = order + np.cumsum(np.bincount(np.repeat(order, arity)[freed], minlength=steps))
+    who = np.empty(steps + len(freed), dtype=np.intp)  # the value freed, or taking
+    take = np.zeros(len(who), dtype=bool)
+    who[take_at], take[take_at] = order, True
+    who[~take] = reads[freed]
+    height = np.cumsum(np.where(take, -1, 1))
+    height -= np.minimum.accumulate(np.minimum(height, 0))        # clamped at 0: free locals
+    before = np.concatenate(([0], height[:-1]))                  # ... before each event
+    new = take & (before == 0)
+    paired = np.flatnonzero(~new)
+    paired = paired[np.argsort(np.where(take, before, height)[paired], kind="stable")]
+    takes = np.flatnonzero(take[paired])
+    source = order.copy()                          # the value whose local each value takes
+    source[who[paired[takes]]] = who[paired[takes - 1]]
+    while True:
+        further = source[source]
+        if np.array_equal(further, source):
+            break
+        source = further
+    first = who[new]
+    local = np.empty(steps, dtype=np.intp)
+    local[first] = np.arange(len(first))
+    return local[source], len(first)
 
 
 def _array(value: np.ndarray) -> str:

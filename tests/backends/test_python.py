@@ -316,3 +316,43 @@ def test_compile_leaves_the_cycle_collector_as_it_found_it(monkeypatch):
     with pytest.raises(sg.BackendError, match="collector is off"):
         sg.compile(G, backend="python")
     assert gc.isenabled()
+
+
+def test_params_python_calls_equal_keep_their_own_form(code_path):
+    x = sg.var("x")
+    G = sg.Graph([sg.heaviside(x, at0=0.0), sg.heaviside(x, at0=-0.0) * x,
+                  sg.heaviside(x, at0=-0.0), x, sg.const(2.0)])     # outputs read by no step
+    fn = sg.compile(G, backend="python", optimize=False)
+    assert (fn._source is None) == (code_path == "assembled")
+    for value in (0.0, -0.0, 1.5):
+        for g, e in zip(fn(x=value), sg.evaluate(G, {"x": value})):
+            assert_same(g, e, value)
+    assert np.signbit(fn(x=0.0)[2]) and not np.signbit(fn(x=0.0)[0])
+
+
+def _free_list_locals(reads, arity, kept) -> tuple:
+    """``_reused_locals`` the plain way: a list of free locals, one step at a time."""
+    last = {value: j for j, value in enumerate(reads)}
+    local, free, start = [], [], 0
+    for step, count in enumerate(arity):
+        for j in range(start, start + count):
+            value = reads[j]
+            if value >= 0 and last[value] == j and value not in kept:
+                free.append(local[value])
+        start += count
+        local.append(free.pop() if free else len(set(local)))
+    return local, len(set(local))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_values_take_the_local_freed_last_as_a_free_list_gives_it(seed):
+    rng = np.random.default_rng(seed)
+    steps = 400
+    arity = rng.integers(0, 4, steps)
+    # each step reads earlier values, near or far, sometimes twice, or values held elsewhere
+    reads = np.array([max(step - rng.integers(1, rng.choice([2, 3, 30, 400])), -1)
+                      for step, count in enumerate(arity) for _ in range(count)], dtype=np.intp)
+    kept = [steps - 1, 5, 17]
+    local, count = python_backend._reused_locals(reads, arity, kept)
+    assert (local.tolist(), count) == _free_list_locals(reads.tolist(), arity, kept)
+    assert count < steps / 2                                 # reused
