@@ -188,9 +188,11 @@ def prune(z: Node, targets: Sequence[Node], order: Sequence[Node] | None = None)
         if node not in reached:
             if node.dtype not in FLOAT_DTYPES:
                 continue
-            rule = node.op.rule
+            rules = node.op.bprop               # (as ``OpDef.rule``, without a method call)
+            listed = type(rules) is tuple
             for position, parent in enumerate(node.inputs):
-                if parent in reached and rule(position) is not None:
+                if parent in reached and (rules[position] if listed else
+                                          rules(position)) is not None:
                     break
             else:
                 continue
@@ -204,11 +206,14 @@ def prune(z: Node, targets: Sequence[Node], order: Sequence[Node] | None = None)
 def get_consumers(G_prime: list) -> dict:
     """get_consumers(V, G') of the seeds for every V: the (consumer, input position) pairs."""
     table = {V: [] for V in G_prime}
+    pairs_of = table.get
     for C in G_prime:
-        rule = C.op.rule
+        rules = C.op.bprop                  # (as ``OpDef.rule``, without a call per input)
+        listed = type(rules) is tuple
         for position, V in enumerate(C.inputs):
-            if V in table and rule(position) is not None:
-                table[V].append((C, position))
+            pairs = pairs_of(V)
+            if pairs is not None and (rules[position] if listed else rules(position)) is not None:
+                pairs.append((C, position))
     return table
 
 
