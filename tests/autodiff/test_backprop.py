@@ -213,9 +213,11 @@ def test_B_inputs_are_f_inputs_then_unused_wrt_inputs():
 def test_B_contains_f_nodes_first_then_the_derivative_nodes():
     G = sg.Graph(sg.sin(x * y) + sg.exp(x))
     B = sg.gradients(G, ["x", "y"])
-    assert B.nodes[:len(G)] == G.nodes
+    assert B.nodes[:len(G)] == G.nodes           # (listed when first asked for)
     assert len(B) > len(G)
     assert set(B.outputs) <= set(B.nodes)
+    assert B.nodes == sg.Graph(B.outputs, B.inputs, _forward=G).nodes
+    assert {n for n in B.nodes if n.is_input} <= set(B.inputs)   # B's inputs cover its nodes
 
 
 def test_no_nodes_for_zero_contributions_and_no_times_one():
