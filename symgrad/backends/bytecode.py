@@ -214,13 +214,22 @@ def assemble(snippets: list, kinds: np.ndarray, operands: np.ndarray, where: np.
     for count in (3, 2, 1):
         for _piece, _at, own, _opcode, arg, widest in rows:
             if widest > count:
-                units[own - count] = _EXTENDED_ARG | (arg >> 8 * (count - 1)) & 0xFF00
+                units[own - count] = _code_units(_EXTENDED_ARG, arg >> 8 * count)
     for piece, at, own, opcode, arg, _widest in rows:
-        units[own] = opcode | (arg & 0xFF) << 8
+        units[own] = _code_units(opcode, arg)
         for unit in np.frombuffer(piece, dtype="<u2")[::-1]:   # the piece before it
             at -= 1
             units[at] = unit
     return units[spare:].tobytes()
+
+
+def _code_units(opcode, arg: np.ndarray) -> np.ndarray:
+    """The code units ``opcode`` with argument byte ``arg & 0xFF``, as ``uint16`` (numpy writes
+    them into the code twice as fast as wider integers that it has to cast)."""
+    pair = np.empty((len(arg), 2), dtype=np.uint8)   # a unit's two bytes: opcode, argument
+    pair[:, 0] = opcode
+    pair[:, 1] = arg                                 # (the cast keeps the low byte)
+    return pair.view("<u2").reshape(-1)
 
 
 def _units(code: bytes) -> list:
