@@ -136,7 +136,7 @@ class Assembler:
         template = compile(f"def {name}({', '.join(self.params)}): pass", filename, "exec")
         template = next(c for c in template.co_consts if isinstance(c, types.CodeType))
         first = len(self.params)
-        names = self.params + local_names(first, first + n_values)
+        names = self.params + _local_names(first, first + n_values)
         return template.replace(co_code=instruction(_OP["RESUME"]) + body,
                                 co_consts=tuple(self.consts), co_names=(),
                                 co_varnames=tuple(names), co_nlocals=len(names),
@@ -151,7 +151,7 @@ class Assembler:
 _DIGITS = [f"{i:03d}" for i in range(1000)]
 
 
-def local_names(start: int, stop: int) -> list:
+def _local_names(start: int, stop: int) -> list:
     """``f"_v{i}"`` for ``i`` in ``range(start, stop)``: from 1000 on, the name of ``i`` is that
     of ``i // 1000`` joined to the three digits of ``i % 1000`` (a quarter of the cost of
     formatting each number, for the 10^4-10^5 locals of a large program)."""

@@ -35,6 +35,7 @@ def test_a_value_stored_in_a_far_local_comes_back(count):
     assert fn(2.5) == (2.5,)
     wide = [i for i in dis.get_instructions(fn.__code__) if i.opname in ("LOAD_FAST", "STORE_FAST")]
     assert [i.arg for i in wide] == [0, far, far, 1, 1]
+    assert fn.__code__.co_varnames == ("x",) + tuple(f"_v{i}" for i in range(1, count + 1))
 
 
 def test_equal_constants_of_other_types_or_bits_stay_apart():
