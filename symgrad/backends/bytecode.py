@@ -129,15 +129,16 @@ class Assembler:
         pieces.append(bytes(piece))
         return Snippet(pieces, order, code.co_stacksize, arity)
 
-    def code(self, body: bytes, stack: int, n_values: int, name: str,
+    def code(self, body: list, stack: int, n_values: int, name: str,
              filename: str) -> types.CodeType:
-        """The function's code object: ``RESUME``, ``body`` (which ends returning), with
-        ``n_values`` value locals after the parameters."""
+        """The function's code object: ``RESUME``, then the bytes-like parts of ``body`` (which
+        end returning; joined in one copy), with ``n_values`` value locals after the
+        parameters."""
         template = compile(f"def {name}({', '.join(self.params)}): pass", filename, "exec")
         template = next(c for c in template.co_consts if isinstance(c, types.CodeType))
         first = len(self.params)
         names = self.params + _local_names(first, first + n_values)
-        return template.replace(co_code=instruction(_OP["RESUME"]) + body,
+        return template.replace(co_code=b"".join([instruction(_OP["RESUME"]), *body]),
                                 co_consts=tuple(self.consts), co_names=(),
                                 co_varnames=tuple(names), co_nlocals=len(names),
                                 co_stacksize=stack, co_linetable=b"", co_exceptiontable=b"")
@@ -165,8 +166,9 @@ def _local_names(start: int, stop: int) -> list:
 
 
 def assemble(snippets: list, kinds: np.ndarray, operands: np.ndarray, where: np.ndarray,
-             targets: np.ndarray) -> bytes:
-    """The bytecode of straight-line steps, built by numpy passes over the steps of each
+             targets: np.ndarray) -> memoryview:
+    """The bytecode of straight-line steps (a view of the bytes, not copied: megabytes for a
+    large program), built by numpy passes over the steps of each
     snippet (no Python work per step). Step ``i`` runs ``snippets[kinds[i]]`` on the next
     ``arity`` values of ``operands`` (each step's operands follow the previous step's) and
     stores its result into local ``targets[i]``; value ``v`` is loaded from ``where[v]``: a
@@ -220,7 +222,7 @@ def assemble(snippets: list, kinds: np.ndarray, operands: np.ndarray, where: np.
         for unit in np.frombuffer(piece, dtype="<u2")[::-1]:   # the piece before it
             at -= 1
             units[at] = unit
-    return units[spare:].tobytes()
+    return memoryview(units[spare:]).cast("B")
 
 
 def _code_units(opcode, arg: np.ndarray) -> np.ndarray:
