@@ -129,15 +129,16 @@ class Assembler:
         pieces.append(bytes(piece))
         return Snippet(pieces, order, code.co_stacksize, arity)
 
-    def code(self, body: bytes, stack: int, n_values: int, name: str,
+    def code(self, body: list, stack: int, n_values: int, name: str,
              filename: str) -> types.CodeType:
-        """The function's code object: ``RESUME``, ``body`` (which ends returning), with
-        ``n_values`` value locals after the parameters."""
+        """The function's code object: ``RESUME``, then the bytes-like parts of ``body`` (which
+        end returning; joined in one copy), with ``n_values`` value locals after the
+        parameters."""
         template = compile(f"def {name}({', '.join(self.params)}): pass", filename, "exec")
         template = next(c for c in template.co_consts if isinstance(c, types.CodeType))
         first = len(self.params)
-        names = self.params + [f"_v{i}" for i in range(first, first + n_values)]
-        return template.replace(co_code=instruction(_OP["RESUME"]) + body,
+        names = self.params + _local_names(first, first + n_values)
+        return template.replace(co_code=b"".join([instruction(_OP["RESUME"]), *body]),
                                 co_consts=tuple(self.consts), co_names=(),
                                 co_varnames=tuple(names), co_nlocals=len(names),
                                 co_stacksize=stack, co_linetable=b"", co_exceptiontable=b"")
@@ -148,9 +149,26 @@ class Assembler:
         return instruction(_OP["BUILD_TUPLE"], count) + instruction(_OP["RETURN_VALUE"])
 
 
+_DIGITS = [f"{i:03d}" for i in range(1000)]
+
+
+def _local_names(start: int, stop: int) -> list:
+    """``f"_v{i}"`` for ``i`` in ``range(start, stop)``: from 1000 on, the name of ``i`` is that
+    of ``i // 1000`` joined to the three digits of ``i % 1000`` (a quarter of the cost of
+    formatting each number, for the 10^4-10^5 locals of a large program)."""
+    names = [f"_v{i}" for i in range(start, min(stop, 1000))]
+    if stop > 1000:
+        first = max(start, 1000) // 1000
+        heads = [f"_v{i}" for i in range(first, -(-stop // 1000))]
+        names += [head + tail for head in heads for tail in _DIGITS][
+            max(start, 1000) - first * 1000:stop - first * 1000]
+    return names
+
+
 def assemble(snippets: list, kinds: np.ndarray, operands: np.ndarray, where: np.ndarray,
-             targets: np.ndarray) -> bytes:
-    """The bytecode of straight-line steps, built by numpy passes over the steps of each
+             targets: np.ndarray) -> memoryview:
+    """The bytecode of straight-line steps (a view of the bytes, not copied: megabytes for a
+    large program), built by numpy passes over the steps of each
     snippet (no Python work per step). Step ``i`` runs ``snippets[kinds[i]]`` on the next
     ``arity`` values of ``operands`` (each step's operands follow the previous step's) and
     stores its result into local ``targets[i]``; value ``v`` is loaded from ``where[v]``: a
@@ -198,13 +216,22 @@ def assemble(snippets: list, kinds: np.ndarray, operands: np.ndarray, where: np.
     for count in (3, 2, 1):
         for _piece, _at, own, _opcode, arg, widest in rows:
             if widest > count:
-                units[own - count] = _EXTENDED_ARG | (arg >> 8 * (count - 1)) & 0xFF00
+                units[own - count] = _code_units(_EXTENDED_ARG, arg >> 8 * count)
     for piece, at, own, opcode, arg, _widest in rows:
-        units[own] = opcode | (arg & 0xFF) << 8
+        units[own] = _code_units(opcode, arg)
         for unit in np.frombuffer(piece, dtype="<u2")[::-1]:   # the piece before it
             at -= 1
             units[at] = unit
-    return units[spare:].tobytes()
+    return memoryview(units[spare:]).cast("B")
+
+
+def _code_units(opcode, arg: np.ndarray) -> np.ndarray:
+    """The code units ``opcode`` with argument byte ``arg & 0xFF``, as ``uint16`` (numpy writes
+    them into the code twice as fast as wider integers that it has to cast)."""
+    pair = np.empty((len(arg), 2), dtype=np.uint8)   # a unit's two bytes: opcode, argument
+    pair[:, 0] = opcode
+    pair[:, 1] = arg                                 # (the cast keeps the low byte)
+    return pair.view("<u2").reshape(-1)
 
 
 def _units(code: bytes) -> list:

@@ -480,7 +480,7 @@ def _assembled(schedule: Schedule):
     body = [bytecode.assemble(snippets, kinds, operands, where, where[steps]),
             *map(bytecode.load, where[outputs].tolist()), asm.returning(len(outputs))]
     stack = max([snippet.stack for snippet in snippets] + [len(outputs)])
-    code = asm.code(b"".join(body), stack, n_values, "_part", _FILENAME)
+    code = asm.code(body, stack, n_values, "_part", _FILENAME)
     namespace["_part"] = types.FunctionType(
         code, namespace, "_part", tuple(namespace.get(name) or getattr(builtins, name)
                                         for name in called))

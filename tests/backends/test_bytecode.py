@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not bytecode.SUPPORTED,
                                 reason="this Python's bytecode is not assembled (source is used)")
 
 
-def _function(asm: Assembler, body: bytes, stack: int, n_values: int = 0, defaults=()):
+def _function(asm: Assembler, body: list, stack: int, n_values: int = 0, defaults=()):
     code = asm.code(body, stack, n_values, "_test", "<test>")
     return types.FunctionType(code, {}, "_test", defaults or None)
 
@@ -31,10 +31,11 @@ def test_a_value_stored_in_a_far_local_comes_back(count):
     # x -> local far -> local 1, each step an assembled load and store
     body = assemble([same], np.array([0, 0]), np.array([0, 1]), np.array([0, far, 1]),
                     np.array([far, 1]))
-    fn = _function(asm, body + load(1) + asm.returning(1), 1, count)
+    fn = _function(asm, [body, load(1), asm.returning(1)], 1, count)
     assert fn(2.5) == (2.5,)
     wide = [i for i in dis.get_instructions(fn.__code__) if i.opname in ("LOAD_FAST", "STORE_FAST")]
     assert [i.arg for i in wide] == [0, far, far, 1, 1]
+    assert fn.__code__.co_varnames == ("x",) + tuple(f"_v{i}" for i in range(1, count + 1))
 
 
 def test_equal_constants_of_other_types_or_bits_stay_apart():
@@ -43,7 +44,7 @@ def test_equal_constants_of_other_types_or_bits_stay_apart():
     values = [0.0, -0.0, 1, 1.0, True, math.nan, nan]
     body = b"".join(load(~asm.const(v)) for v in values) + asm.returning(len(values))
     assert asm.const(-0.0) == asm.const(-0.0) != asm.const(0.0)  # the same constant, once
-    result = _function(asm, body, len(values))()
+    result = _function(asm, [body], len(values))()
     assert [type(v) for v in result] == [type(v) for v in values]
     assert [struct.pack("<d", v) for v in result] == [struct.pack("<d", v) for v in values]
 
@@ -62,7 +63,7 @@ def test_snippets_compute_their_expression(form, args, expected):
     assert snippet is not None
     body = assemble([snippet], np.array([0]), np.array([0, 1]), np.array([0, 1, 4]),
                     np.array([4]))                        # a, b -> the first value local
-    fn = _function(asm, body + load(4) + asm.returning(1), snippet.stack, 1,
+    fn = _function(asm, [body, load(4), asm.returning(1)], snippet.stack, 1,
                    (lambda x, k: x + k, math.sqrt))
     assert fn(*args) == (expected,)
 
@@ -113,4 +114,4 @@ def test_snippets_without_steps_and_programs_without_steps_assemble():
     empty = np.array([], dtype=np.intp)
     assert assemble(snippets, empty, empty, np.array([0]), empty) == b""
     body = assemble(snippets, np.array([1]), np.array([0]), np.array([0, 1]), np.array([1]))
-    assert _function(asm, body + load(1) + asm.returning(1), 1, 1)(2.0) == (-2.0,)
+    assert _function(asm, [body, load(1), asm.returning(1)], 1, 1)(2.0) == (-2.0,)
