@@ -71,12 +71,15 @@ def w3(depth):
     dz = sg.gradients(z, [w]).outputs[0]
     d2z = sg.gradients(dz, [w]).outputs[0]
 
-    def casadi(ca):
-        s = ca.SX.sym("w")
-        cz = wl.w3_chain(s, depth, ca)
-        cdz = ca.jacobian(cz, s)
-        return ca.Function("F", [s], [cz, cdz, ca.jacobian(cdz, s)]), [wl.W3_W0]
-    return sg.Graph([z, dz, d2z]), {"w": wl.W3_W0}, casadi
+    return sg.Graph([z, dz, d2z]), {"w": wl.W3_W0}, lambda ca: w3_casadi(ca, depth)
+
+
+def w3_casadi(ca, depth):
+    """CasADi SX's Function of W3 (z, z', z'') and its arguments."""
+    s = ca.SX.sym("w")
+    cz = wl.w3_chain(s, depth, ca)
+    cdz = ca.jacobian(cz, s)
+    return ca.Function("F", [s], [cz, cdz, ca.jacobian(cdz, s)]), [wl.W3_W0]
 
 
 def w4(n_ops):

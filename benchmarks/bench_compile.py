@@ -26,7 +26,7 @@ from symgrad.backends.python import PythonProgram
 from symgrad.evaluate import Schedule
 
 from . import workloads as wl
-from .bench_backends import w3
+from .bench_backends import w3, w3_casadi
 from .harness import timed
 
 CASADI_ONE_OFF = 0.76        # s, CasADi SX one-off of W3 depth 1e4 (issue 8's figure)
@@ -61,10 +61,8 @@ def casadi_one_off(depth: int) -> float | None:
         return None
 
     def run():
-        s = ca.SX.sym("w")
-        z = wl.w3_chain(s, depth, ca)
-        dz = ca.jacobian(z, s)
-        return ca.Function("F", [s], [z, dz, ca.jacobian(dz, s)])(wl.W3_W0)
+        function, arguments = w3_casadi(ca, depth)
+        return function(*arguments)
     return timed(run)[2]
 
 

@@ -188,11 +188,9 @@ def prune(z: Node, targets: Sequence[Node], order: Sequence[Node] | None = None)
         if node not in reached:
             if node.dtype not in FLOAT_DTYPES:
                 continue
-            rules = node.op.bprop               # (as ``OpDef.rule``, without a method call)
-            listed = type(rules) is tuple
+            rule = node.op.rule
             for position, parent in enumerate(node.inputs):
-                if parent in reached and (rules[position] if listed else
-                                          rules(position)) is not None:
+                if parent in reached and rule(position) is not None:
                     break
             else:
                 continue
@@ -208,11 +206,10 @@ def get_consumers(G_prime: list) -> dict:
     table = {V: [] for V in G_prime}
     pairs_of = table.get
     for C in G_prime:
-        rules = C.op.bprop                  # (as ``OpDef.rule``, without a call per input)
-        listed = type(rules) is tuple
+        rule = C.op.rule
         for position, V in enumerate(C.inputs):
             pairs = pairs_of(V)
-            if pairs is not None and (rules[position] if listed else rules(position)) is not None:
+            if pairs is not None and rule(position) is not None:
                 pairs.append((C, position))
     return table
 

@@ -177,7 +177,7 @@ def intern(op: OpDef, inputs: tuple, params: tuple = (), like: Node | None = Non
     whose shape and dtype come from ``op.infer`` (which raises ShapeError on a mismatch), or are
     those of ``like``, a node the caller knows has the same type (a rewrite rebuilding a node
     from inputs of unchanged types)."""
-    key = (op, params_key(params) if params else (), inputs)   # (most nodes: no call)
+    key = (op, params_key(params) if params else (), inputs)   # table_key, inlined: hot
     node = _TABLE.get(key)           # no lock needed: see _collect
     if node is not None:
         return node
@@ -200,7 +200,12 @@ def intern(op: OpDef, inputs: tuple, params: tuple = (), like: Node | None = Non
 
 def interned(op: OpDef, inputs: tuple, params: tuple = ()) -> Node | None:
     """The node ``op(*inputs, **dict(params))`` if it has been built, else None (builds nothing)."""
-    return _TABLE.get((op, params_key(params), inputs))
+    return _TABLE.get(table_key(op, inputs, params))
+
+
+def table_key(op: OpDef, inputs: tuple, params: tuple) -> tuple:
+    """The intern table's key of ``op(*inputs, **dict(params))``."""
+    return op, params_key(params) if params else (), inputs
 
 
 def params_key(params: tuple) -> tuple:
@@ -235,8 +240,7 @@ def _collect() -> None:
         if sys.getrefcount(node) > 2:  # looked up by another thread meanwhile: still live
             table[key] = node
         else:
-            keys.extend((x.op, params_key(x.params) if x.params else (), x.inputs)
-                        for x in node.inputs)
+            keys.extend(table_key(x.op, x.inputs, x.params) for x in node.inputs)
         del node
     _COLLECT_AT[0] = max(_COLLECT_MIN, 2 * len(table))
 
