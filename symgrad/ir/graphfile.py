@@ -25,7 +25,7 @@ from ..errors import SymgradError
 from .graph import Graph
 from .node import ConstValue, Node, intern
 from .opdef import REGISTRY
-from .types import DTYPES, check_dtype, check_shape
+from .types import DTYPES, check_dtype, check_shape, numpy_dtype
 
 FORMAT, VERSION = "symgrad-graph", 1
 _DEPTH = 16  # params nest a few levels at most (tuples of tuples)
@@ -156,7 +156,7 @@ def _decode(value, depth: int = 0):
 
 def _array(body: dict) -> np.ndarray:
     try:
-        dtype = np.dtype(body["dtype"])
+        dtype = numpy_dtype(body["dtype"])
         shape = check_shape(body["shape"])
         data = base64.b64decode(body["base64"], validate=True)
     except (KeyError, TypeError, ValueError, SymgradError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ..errors import ShapeError
@@ -13,10 +15,23 @@ DTYPES = ("float64", "float32", "int64", "bool")
 Shape = tuple
 
 
+_DTYPE_TEXT = re.compile(r"[<>=|]?([A-Za-z][A-Za-z0-9]*|\?)\Z")
+
+
+def numpy_dtype(spec) -> np.dtype:
+    """``np.dtype(spec)`` for a numpy dtype, a type, or a plain name such as ``"float32"`` or
+    ``"<f8"``; anything else raises ValueError. Text numpy reads as a structured dtype
+    (``"1f8"``, ``"f8,i4"``, ``"(2)i4"``) goes to ``ast.literal_eval``, that is to ``compile()``,
+    and text from a parsed expression or a graph file must never get there."""
+    if isinstance(spec, (np.dtype, type)) or (isinstance(spec, str) and _DTYPE_TEXT.match(spec)):
+        return np.dtype(spec)
+    raise ValueError(f"{spec!r} is not a dtype name")
+
+
 def check_dtype(dtype, allowed=DTYPES) -> str:
-    """Normalise a dtype spec (str or numpy dtype) to one of symgrad's dtype names."""
+    """Normalise a dtype spec (a name, numpy dtype or type) to one of symgrad's dtype names."""
     try:
-        name = None if dtype is None else np.dtype(dtype).name
+        name = None if dtype is None else numpy_dtype(dtype).name
     except (TypeError, ValueError):
         name = None
     if name not in allowed:

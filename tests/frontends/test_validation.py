@@ -3,6 +3,8 @@ coerced value or a crash at evaluation (issue 7, items 6-8)."""
 
 from __future__ import annotations
 
+import ast
+
 import numpy as np
 import pytest
 
@@ -18,8 +20,23 @@ def test_cast_to_an_unsupported_dtype_is_a_shape_error(dtype):
         sg.cast(x, dtype=dtype)
 
 
+@pytest.mark.parametrize("text", ["1f8", "f8,i4", "(2)f8", "<2i4", "[('a', '1,f8')]"])
+def test_structured_dtype_text_is_refused_before_numpy_parses_it(text, monkeypatch):
+    """numpy reads such text with ast.literal_eval, i.e. compile(): text from an expression must
+    not get there (found by the slow parse fuzz test)."""
+    def refuse(source):
+        raise AssertionError(f"ast.literal_eval reached with {source!r}")
+    monkeypatch.setattr(ast, "literal_eval", refuse)
+    with pytest.raises(sg.ShapeError, match="is not supported; use one of"):
+        sg.cast(x, dtype=text)
+    with pytest.raises(sg.ShapeError, match="is not supported"):
+        sg.parse(f"cast(x, dtype={text!r})")
+    with pytest.raises(sg.ShapeError, match="is not supported"):
+        sg.var("w", dtype=text)
+
+
 def test_cast_accepts_numpy_dtypes_and_stores_the_name():
-    for spec in (np.float32, np.dtype("float32"), "float32"):
+    for spec in (np.float32, np.dtype("float32"), "float32", "f4", "<f4"):
         node = sg.cast(x, dtype=spec)
         assert node.dtype == "float32" and node.kwargs["dtype"] == "float32"
     assert sg.cast(x, dtype=np.float32) is sg.cast(x, dtype="float32")
