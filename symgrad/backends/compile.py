@@ -21,7 +21,7 @@ def compile(graph: Graph, backend: str = "numpy", optimize: bool = True, batched
     ``backend``: ``"numpy"`` (the interpreter), ``"python"`` (generated Python: ``math`` on
     float64 scalars, numpy for the rest) or ``"c"`` (generated C, compiled with the system C
     compiler and loaded with ctypes). Every backend returns the numpy interpreter's values and
-    dtypes. ``optimize`` runs ``sg.optimize`` first; ``batched`` accepts inputs with the same
+    dtypes. ``optimize`` runs ``sg.optimize(graph, canonical=False)`` first; ``batched`` accepts inputs with the same
     extra leading dimensions and evaluates the whole batch in one pass.
 
     >>> import symgrad as sg
@@ -42,8 +42,8 @@ def compile(graph: Graph, backend: str = "numpy", optimize: bool = True, batched
         raise BackendError("a sparse Jacobian/Hessian graph cannot be compiled with batched=True; "
                            "compile it unbatched and call it once per point")
     with paused_gc():          # a compile's objects all stay alive: no collections meanwhile
-        if optimize:
-            graph = _optimize(graph)
+        if optimize:     # operand order changes no value; its swaps would rebuild deep graphs
+            graph = _optimize(graph, canonical=False)
         schedule = Schedule(graph)
         if backend == "c":
             program = CProgram(schedule, batched)

@@ -9,28 +9,29 @@ from .rewrite import rewrite
 
 
 @paused_gc()
-def optimize(graph: Graph, *, stabilize: bool = True, canonical: bool = False) -> Graph:
+def optimize(graph: Graph, *, stabilize: bool = True, canonical: bool = True) -> Graph:
     """A new graph with the same inputs (in order, unused ones kept) and outputs computing the
     same values, after common-subexpression merging (commuted operands too: a*b and b*a),
-    bounded constant folding, exact identities, reshape/transpose chain folding and
-    dead-node removal. Every rewrite keeps values bit for bit (NaN and signed zeros included)
-    except the stabilizations, applied unless ``stabilize=False``: log(1+x) -> log1p(x),
-    log(sigmoid(x)) -> -softplus(-x), log(softmax(x)) -> log_softmax(x), exp(x)-1 -> expm1(x)
-    and x**0.5 -> sqrt(x).
+    bounded constant folding, exact identities, reshape/transpose chain folding,
+    dead-node removal and, with ``canonical`` (the default), the operands of commutative ops
+    (where swapping them keeps every bit) in a canonical order, so that graphs differing only
+    in that order give the same nodes and listing. Every rewrite keeps values bit for bit (NaN
+    and signed zeros included) except the stabilizations, applied unless ``stabilize=False``:
+    log(1+x) -> log1p(x), log(sigmoid(x)) -> -softplus(-x), log(softmax(x)) -> log_softmax(x),
+    exp(x)-1 -> expm1(x) and x**0.5 -> sqrt(x).
 
-    ``canonical=True`` also puts the operands of commutative ops (where swapping them keeps
-    every bit) in a canonical order, so that graphs differing only in that order give the same
-    nodes and listing. It is off by default because of its cost: one swap rebuilds every node
-    that depends on it, so a deep graph built in another order is rebuilt almost entirely
-    (measured in benchmarks/README.md); without it commuted twins still merge.
+    ``canonical=False`` keeps the operand order the graph was built in (commuted twins still
+    merge where that rebuilds few nodes): the order changes no value, and a swap rebuilds
+    every node that depends on it, so on a deep graph built in another order it costs a rebuild
+    of almost everything (measured in benchmarks/README.md). ``sg.compile`` optimizes so.
 
     >>> import symgrad as sg
     >>> x, y = sg.var("x"), sg.var("y")
     >>> G = sg.Graph([sg.sin(x * y) + sg.sin(y * x), x ** 2])
     >>> len(G), len(sg.optimize(G))
     (9, 6)
-    >>> one = sg.optimize(sg.Graph(x * y + sg.sin(x)), canonical=True)
-    >>> one.output is sg.optimize(sg.Graph(sg.sin(x) + y * x), canonical=True).output
+    >>> one = sg.optimize(sg.Graph(x * y + sg.sin(x)))
+    >>> one.output is sg.optimize(sg.Graph(sg.sin(x) + y * x)).output
     True
     """
     if not isinstance(graph, Graph):
