@@ -21,8 +21,9 @@ def compile(graph: Graph, backend: str = "numpy", optimize: bool = True, batched
     ``backend``: ``"numpy"`` (the interpreter), ``"python"`` (generated Python: ``math`` on
     float64 scalars, numpy for the rest) or ``"c"`` (generated C, compiled with the system C
     compiler and loaded with ctypes). Every backend returns the numpy interpreter's values and
-    dtypes. ``optimize`` runs ``sg.optimize(graph, canonical=False)`` first; ``batched`` accepts inputs with the same
-    extra leading dimensions and evaluates the whole batch in one pass.
+    dtypes. ``optimize`` runs ``sg.optimize(graph, canonical=False)`` first; ``batched``
+    accepts inputs with the same extra leading dimensions and evaluates the whole batch in one
+    pass.
 
     >>> import symgrad as sg
     >>> x = sg.var("x")
