@@ -91,9 +91,10 @@ def test_malformed_files_raise_a_clear_error(text, message):
 
 
 def test_a_constant_of_structured_dtype_text_is_refused_before_numpy_parses_it(monkeypatch):
-    """numpy reads "1,f8" with ast.literal_eval, i.e. compile(): a file's text must not get there."""
+    """numpy reads "1,f8" with ast.literal_eval, i.e. compile(): a file's text must not reach it."""
     text = sg.dumps(sg.Graph(sg.var("v", (2,)) * sg.const(np.array([1.0, 2.0]))))
     assert '"dtype":"<f8"' in text
+
     def refuse(source):
         raise AssertionError(f"ast.literal_eval reached with {source!r}")
     monkeypatch.setattr(ast, "literal_eval", refuse)
